@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Starts a Runnel broker in the foreground, like kafka-server-start.sh.
+#   bin/runnel-server-start.sh [server.properties]
+# Without a file: the embedded default config (one node on localhost:9092, data under ./data).
+# Builds the broker first when it has not been built (RUNNEL_REBUILD=1 forces a rebuild).
+# SIGTERM / Ctrl-C shut it down gracefully (logs flushed and closed).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cp_file="$root/broker/target/runtime-classpath.txt"
+if [[ ! -f "$cp_file" || ! -d "$root/broker/target/classes" || "${RUNNEL_REBUILD:-0}" == "1" ]]; then
+  echo "Building Runnel (first run)..." >&2
+  (cd "$root" && ./mvnw -q -B -DskipTests install -pl broker -am) >&2
+fi
+if [[ $# -gt 0 && ! -f "$1" ]]; then
+  echo "No such config file: $1" >&2
+  exit 1
+fi
+exec java ${RUNNEL_HEAP_OPTS:--Xmx512m} ${RUNNEL_OPTS:-} \
+  -cp "$root/broker/target/classes:$(cat "$cp_file")" dev.runnel.broker.Main "$@"

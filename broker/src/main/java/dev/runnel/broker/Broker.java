@@ -1,0 +1,69 @@
+package dev.runnel.broker;
+
+import dev.runnel.broker.handlers.ApiHandler;
+import dev.runnel.broker.state.TopicManager;
+import dev.runnel.wire.message.ApiKeys;
+import io.netty.util.HashedWheelTimer;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The broker's shared state, handed to every handler: configuration, topics, handlers, timers. */
+public final class Broker {
+    private final BrokerConfig config;
+    private final String clusterId;
+    private final TopicManager topics;
+    private final Map<ApiKeys, ApiHandler> handlers = new EnumMap<>(ApiKeys.class);
+    private final HashedWheelTimer timer;
+    private volatile String advertisedHost;
+    private volatile int advertisedPort;
+
+    Broker(BrokerConfig config, String clusterId, TopicManager topics, HashedWheelTimer timer) {
+        this.config = config;
+        this.clusterId = clusterId;
+        this.topics = topics;
+        this.timer = timer;
+    }
+
+    void register(ApiHandler h) {
+        handlers.put(h.api(), h);
+    }
+
+    void setAdvertised(String host, int port) {
+        this.advertisedHost = host;
+        this.advertisedPort = port;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public int nodeId() {
+        return config.nodeId();
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    public TopicManager topics() {
+        return topics;
+    }
+
+    public Map<ApiKeys, ApiHandler> handlers() {
+        return Collections.unmodifiableMap(handlers);
+    }
+
+    /** Timer for delayed operations (fetch long-poll, produce timeouts); tasks must be cheap. */
+    public HashedWheelTimer timer() {
+        return timer;
+    }
+
+    public String advertisedHost() {
+        return advertisedHost;
+    }
+
+    public int advertisedPort() {
+        return advertisedPort;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.runnel.broker;
+
+import dev.runnel.broker.handlers.Handlers;
+import dev.runnel.broker.network.FrameDecoder;
+import dev.runnel.broker.network.KafkaRequestHandler;
+import dev.runnel.broker.state.TopicManager;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running single-node broker: start it, ask where it listens, close it. */
+public final class RunnelServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RunnelServer.class);
+
+    private final Broker broker;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Channel serverChannel;
+    private final HashedWheelTimer timer;
+    private final int port;
+    private volatile boolean closed;
+
+    private RunnelServer(Broker broker, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, HashedWheelTimer timer, int port) {
+        this.broker = broker;
+        this.boss = boss;
+        this.workers = workers;
+        this.serverChannel = serverChannel;
+        this.timer = timer;
+        this.port = port;
+    }
+
+    public static RunnelServer start(BrokerConfig config) throws IOException {
+        long t0 = System.nanoTime();
+        Path dataDir = config.logDirs().get(0);
+        Files.createDirectories(dataDir);
+        String clusterId = clusterId(dataDir);
+        TopicManager topics = TopicManager.open(config);
+        HashedWheelTimer timer = new HashedWheelTimer(new DefaultThreadFactory("runnel-timer", true), 5, TimeUnit.MILLISECONDS);
+        Broker broker = new Broker(config, clusterId, topics, timer);
+        Handlers.registerAll(broker, broker::register);
+
+        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-acceptor", true));
+        EventLoopGroup workers = new NioEventLoopGroup(0, new DefaultThreadFactory("runnel-network", true));
+        BrokerConfig.Listener listener = config.listener();
+        Channel ch;
+        try {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel c) {
+                            c.pipeline().addLast("frames", new FrameDecoder(config.socketRequestMaxBytes()));
+                            c.pipeline().addLast("requests", new KafkaRequestHandler(broker));
+                        }
+                    });
+            String bindHost = listener.host().isEmpty() || listener.host().equals("0.0.0.0") ? null : listener.host();
+            InetSocketAddress addr = bindHost == null ? new InetSocketAddress(listener.port()) : new InetSocketAddress(bindHost, listener.port());
+            ch = b.bind(addr).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            timer.stop();
+            topics.close();
+            throw new IOException("Cannot listen on " + listener.host() + ":" + listener.port() + ": " + e.getMessage(), e);
+        }
+        int boundPort = ((InetSocketAddress) ch.localAddress()).getPort();
+        BrokerConfig.Listener adv = config.advertisedListener();
+        String advHost = adv.host().isEmpty() || adv.host().equals("0.0.0.0") ? "localhost" : adv.host();
+        int advPort = adv.port() == 0 || config.get("advertised.listeners") == null ? boundPort : adv.port();
+        broker.setAdvertised(advHost, advPort);
+        LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}",
+                config.nodeId(), (System.nanoTime() - t0) / 1_000_000, listener.host(), boundPort, advHost, advPort,
+                dataDir.toAbsolutePath(), clusterId);
+        return new RunnelServer(broker, boss, workers, ch, timer, boundPort);
+    }
+
+    /** The cluster id is kept in the data directory (as Kafka's meta.properties) so it survives restarts. */
+    private static String clusterId(Path dataDir) throws IOException {
+        Path meta = dataDir.resolve("meta.properties");
+        java.util.Properties p = new java.util.Properties();
+        if (Files.exists(meta)) {
+            try (var r = Files.newBufferedReader(meta)) {
+                p.load(r);
+            }
+            String id = p.getProperty("cluster.id");
+            if (id != null) {
+                return id;
+            }
+        }
+        UUID u = UUID.randomUUID();
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bb.array());
+        p.setProperty("cluster.id", id);
+        p.setProperty("version", "1");
+        try (var w = Files.newBufferedWriter(meta)) {
+            p.store(w, "Runnel broker metadata");
+        }
+        return id;
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String bootstrapServers() {
+        return broker.advertisedHost() + ":" + broker.advertisedPort();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        serverChannel.close().syncUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        timer.stop();
+        broker.topics().close();
+        LOG.info("Runnel node {} stopped", broker.nodeId());
+    }
+}

@@ -1,0 +1,51 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.ApiVersionsRequestData;
+import dev.runnel.wire.message.ApiVersionsResponseData;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+
+/** ApiVersions (18): the version range of every API this broker handles, each starting where Kafka's does. */
+public final class ApiVersionsHandler implements ApiHandler {
+    private static final Pattern SOFTWARE = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.API_VERSIONS;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 4;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        ApiVersionsRequestData req = (ApiVersionsRequestData) request;
+        ApiVersionsResponseData resp = build(ctx.broker());
+        if (ctx.apiVersion() >= 3 && (!SOFTWARE.matcher(req.clientSoftwareName).matches()
+                || !SOFTWARE.matcher(req.clientSoftwareVersion).matches())) {
+            resp.errorCode = Errors.INVALID_REQUEST.code();
+        }
+        return CompletableFuture.completedFuture(resp);
+    }
+
+    /** The list of supported APIs, also sent (in v0) when a client asks with a version we do not know. */
+    public static ApiVersionsResponseData build(Broker broker) {
+        ApiVersionsResponseData resp = new ApiVersionsResponseData();
+        for (ApiHandler h : broker.handlers().values()) {
+            resp.apiKeys.add(new ApiVersionsResponseData.ApiVersion()
+                    .setApiKey(h.api().id)
+                    .setMinVersion(h.lowestVersion())
+                    .setMaxVersion(h.highestVersion()));
+        }
+        resp.apiKeys.sort((a, b) -> Short.compare(a.apiKey, b.apiKey));
+        resp.finalizedFeaturesEpoch = -1;
+        return resp;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import java.util.function.Consumer;
+
+/** Every API handler the broker serves; ApiVersions advertises exactly these. */
+public final class Handlers {
+    private Handlers() {
+    }
+
+    public static void registerAll(Broker broker, Consumer<ApiHandler> register) {
+        register.accept(new ApiVersionsHandler());
+        register.accept(new MetadataHandler());
+    }
+}
