@@ -1106,6 +1106,19 @@ public final class PartitionLog implements AutoCloseable {
         });
     }
 
+    /** Test hook: drops the log as a crashed process would (files closed, nothing flushed or marked clean). */
+    void simulateCrash() throws IOException {
+        lock.lock();
+        try {
+            closed = true;
+            for (LogSegment s : segments) {
+                s.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public boolean isClosed() {
         return closed;
     }
