@@ -11,5 +11,10 @@ public final class Handlers {
     public static void registerAll(Broker broker, Consumer<ApiHandler> register) {
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
+        register.accept(new ProduceHandler());
+        register.accept(new FetchHandler());
+        register.accept(new ListOffsetsHandler());
+        register.accept(InitProducerIdHandler.create(broker));
+        register.accept(new OffsetForLeaderEpochHandler());
     }
 }

@@ -1,0 +1,333 @@
+package dev.runnel.broker.fetch;
+
+import dev.runnel.broker.network.RegionRecords;
+import dev.runnel.broker.state.Partition;
+import dev.runnel.log.EpochEndOffset;
+import dev.runnel.log.LogErrors;
+import dev.runnel.log.LogReadResult;
+import dev.runnel.log.LogRegion;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.ByteBufRecords;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.Records;
+import dev.runnel.wire.message.FetchRequestData;
+import dev.runnel.wire.message.FetchResponseData;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One sessionless fetch: the resolved partitions of a request, the reads, and, when fewer than
+ * {@code min_bytes} are available, the long-poll (Kafka's DelayedFetch).
+ * <p>
+ * Reads follow Kafka's ReplicaManager.readFromLog: partitions in request order, each within
+ * min(partition_max_bytes, what is left of max_bytes), except that the first partition that has data always
+ * gets at least its first batch, however large. Records are file regions, sent zero-copy.
+ * <p>
+ * Parking: the fetch registers itself as an {@link Partition.AppendListener} on every partition it reads
+ * and arms a timer for {@code max_wait_ms}. An append wakes it; it measures what arrived since it looked
+ * (each partition counts the bytes appended to it, so nothing is read to decide) and completes once
+ * {@code min_bytes} are there, or when the timer fires, or when a partition goes away. Completion happens
+ * exactly once; the final read and the response are done on the connection's event loop, never on the
+ * producer's or the timer's thread. An append that races with parking is caught by re-checking the
+ * counters after registering.
+ */
+public final class FetchOperation implements Partition.AppendListener {
+    private static final Logger LOG = LoggerFactory.getLogger(FetchOperation.class);
+    private static final Records EMPTY = new ByteBufRecords(Unpooled.EMPTY_BUFFER);
+
+    /** One requested partition: where it goes in the response, and the partition or the error that replaces it. */
+    public static final class Slot {
+        final FetchRequestData.FetchPartition request;
+        final Partition partition;
+        final Errors error;
+        final FetchResponseData.PartitionData response;
+        long appendedAtRead;
+
+        public Slot(FetchRequestData.FetchPartition request, Partition partition, Errors error,
+                    FetchResponseData.PartitionData response) {
+            this.request = request;
+            this.partition = partition;
+            this.error = error;
+            this.response = response;
+        }
+    }
+
+    private final FetchResponseData response;
+    private final List<Slot> slots;
+    private final short version;
+    private final boolean fromFollower;
+    private final boolean readCommitted;
+    private final int maxWaitMs;
+    private final int minBytes;
+    private final int maxBytes;
+    private final CompletableFuture<ApiMessage> future = new CompletableFuture<>();
+    private final AtomicBoolean done = new AtomicBoolean();
+    private long bytesAtRead;
+    private Channel channel;
+    private ChannelFutureListener onClose;
+    private volatile Timeout timeout;
+
+    /**
+     * @param response the response skeleton: one topic entry per requested topic, whose partition entries are
+     *                 the {@link Slot#response}s, in request order
+     */
+    public FetchOperation(FetchResponseData response, List<Slot> slots, short version, boolean fromFollower,
+                          boolean readCommitted, int maxWaitMs, int minBytes, int maxBytes) {
+        this.response = response;
+        this.slots = slots;
+        this.version = version;
+        this.fromFollower = fromFollower;
+        this.readCommitted = readCommitted;
+        this.maxWaitMs = maxWaitMs;
+        this.maxBytes = maxBytes;
+        this.minBytes = Math.min(minBytes, maxBytes);
+    }
+
+    /**
+     * Reads, and answers at once when Kafka would (no wait wanted, nothing to read, enough data, an error or
+     * a diverging epoch); otherwise parks on the partitions and {@code timer} until data or the deadline.
+     */
+    public CompletableFuture<ApiMessage> run(Channel channel, Timer timer) {
+        for (Slot s : slots) {
+            if (s.partition != null) {
+                s.appendedAtRead = s.partition.appendedBytes();
+            }
+        }
+        ReadOutcome first = readAll();
+        boolean anyReadable = false;
+        for (Slot s : slots) {
+            anyReadable |= s.partition != null;
+        }
+        if (maxWaitMs <= 0 || !anyReadable || first.bytes >= minBytes || first.immediate) {
+            future.complete(response);
+            return future;
+        }
+        bytesAtRead = first.bytes;
+        this.channel = channel;
+        this.onClose = f -> cancel();
+        this.timeout = timer.newTimeout(t -> finish(), maxWaitMs, TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(onClose);
+        for (Slot s : slots) {
+            if (s.partition != null) {
+                s.partition.addListener(this);
+            }
+        }
+        if (done.get()) {
+            // The timer fired (or the connection closed) while we were registering: undo what came after.
+            detach();
+        } else if (satisfied()) {
+            // Appends between the read and the registration left no wake-up: the counters tell.
+            finish();
+        }
+        return future;
+    }
+
+    /** Called on the appending thread: decide cheaply, hand the work to the connection's event loop. */
+    @Override
+    public void onAppend(Partition partition) {
+        if (done.get()) {
+            return;
+        }
+        if (!partition.isOnline() || satisfied()) {
+            finish();
+        }
+    }
+
+    /** Bytes read at first plus what arrived since on each partition (capped by its max bytes) reach min_bytes. */
+    private boolean satisfied() {
+        long total = bytesAtRead;
+        if (total >= minBytes) {
+            return true;
+        }
+        for (Slot s : slots) {
+            if (s.partition == null) {
+                continue;
+            }
+            if (!s.partition.isOnline()) {
+                return true;
+            }
+            long arrived = s.partition.appendedBytes() - s.appendedAtRead;
+            if (arrived > 0) {
+                total += Math.min(arrived, Math.max(0, s.request.partitionMaxBytes));
+                if (total >= minBytes) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void finish() {
+        if (!done.compareAndSet(false, true)) {
+            return;
+        }
+        detach();
+        try {
+            channel.eventLoop().execute(this::complete);
+        } catch (RejectedExecutionException e) {
+            complete(); // the event loop is shutting down
+        }
+    }
+
+    private void complete() {
+        try {
+            readAll();
+            future.complete(response);
+        } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+        }
+    }
+
+    /** The connection closed while parked: forget the fetch, send nothing. */
+    private void cancel() {
+        if (!done.compareAndSet(false, true)) {
+            return;
+        }
+        detach();
+        future.complete(null);
+    }
+
+    private void detach() {
+        Timeout t = timeout;
+        if (t != null) {
+            t.cancel();
+        }
+        for (Slot s : slots) {
+            if (s.partition != null) {
+                s.partition.removeListener(this);
+            }
+        }
+        if (onClose != null) {
+            channel.closeFuture().removeListener(onClose);
+        }
+    }
+
+    private record ReadOutcome(long bytes, boolean immediate) {
+    }
+
+    /** Fills every slot's response entry from a fresh read. */
+    private ReadOutcome readAll() {
+        long limit = maxBytes;
+        boolean minOneBatch = true;
+        long bytes = 0;
+        boolean immediate = false;
+        for (Slot s : slots) {
+            FetchResponseData.PartitionData pd = s.response;
+            if (s.partition == null) {
+                fillError(pd, s.error);
+                continue;
+            }
+            int budget = (int) Math.min(Math.max(0, s.request.partitionMaxBytes), limit);
+            immediate |= readOne(s, budget, minOneBatch);
+            int size = pd.records == null ? 0 : pd.records.sizeInBytes();
+            if (size > 0) {
+                minOneBatch = false;
+            }
+            limit = Math.max(0, limit - size);
+            bytes += size;
+        }
+        return new ReadOutcome(bytes, immediate);
+    }
+
+    /** Reads one partition into its response entry; returns whether the result must be sent at once. */
+    private boolean readOne(Slot s, int budget, boolean minOneBatch) {
+        FetchResponseData.PartitionData pd = s.response;
+        Partition p = s.partition;
+        FetchRequestData.FetchPartition rp = s.request;
+        if (!p.isOnline()) {
+            fillError(pd, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            return true;
+        }
+        // Kafka's leader epoch fencing; -1 (or any negative) means the client does not know the epoch.
+        if (rp.currentLeaderEpoch >= 0 && rp.currentLeaderEpoch != p.leaderEpoch()) {
+            fillError(pd, rp.currentLeaderEpoch < p.leaderEpoch() ? Errors.FENCED_LEADER_EPOCH : Errors.UNKNOWN_LEADER_EPOCH);
+            return true;
+        }
+        try {
+            if (version >= 12 && rp.lastFetchedEpoch >= 0) {
+                EpochEndOffset eo = p.endOffsetForEpoch(rp.lastFetchedEpoch);
+                if (eo.endOffset() < 0 || eo.leaderEpoch() < 0 || rp.fetchOffset < p.logStartOffset()) {
+                    fillError(pd, Errors.OFFSET_OUT_OF_RANGE);
+                    return true;
+                }
+                if (eo.leaderEpoch() < rp.lastFetchedEpoch || eo.endOffset() < rp.fetchOffset) {
+                    fillOffsets(pd, p.highWatermark(), p.logStartOffset());
+                    pd.divergingEpoch = new FetchResponseData.EpochEndOffset().setEpoch(eo.leaderEpoch()).setEndOffset(eo.endOffset());
+                    pd.records = EMPTY;
+                    return true;
+                }
+            }
+            LogReadResult r = fromFollower ? followerRead(p, rp.fetchOffset, budget, minOneBatch)
+                    : p.read(rp.fetchOffset, budget, minOneBatch);
+            if (!r.isOk()) {
+                Errors e = r.errorCode() == LogErrors.OFFSET_OUT_OF_RANGE ? Errors.OFFSET_OUT_OF_RANGE
+                        : storageError(r.errorCode());
+                fillError(pd, e);
+                return true;
+            }
+            pd.errorCode = Errors.NONE.code();
+            fillOffsets(pd, r.highWatermark(), r.logStartOffset());
+            pd.records = r.regions().isEmpty() ? EMPTY : toRecords(r.regions());
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("Fetch from {} at offset {} failed", p, rp.fetchOffset, e);
+            fillError(pd, Errors.UNKNOWN_SERVER_ERROR);
+            return true;
+        }
+    }
+
+    private LogReadResult followerRead(Partition p, long fetchOffset, int budget, boolean minOneBatch) {
+        // A replica may read up to the log end offset; on a single node that is the high watermark anyway.
+        return p.read(fetchOffset, budget, minOneBatch);
+    }
+
+    private Errors storageError(int code) {
+        if (code == LogErrors.KAFKA_STORAGE_ERROR) {
+            // Kafka: Fetch v5 and older clients do not know KAFKA_STORAGE_ERROR, they retry on NOT_LEADER.
+            return version <= 5 ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.KAFKA_STORAGE_ERROR;
+        }
+        return Errors.forCode((short) code);
+    }
+
+    private void fillOffsets(FetchResponseData.PartitionData pd, long hw, long logStart) {
+        pd.highWatermark = hw;
+        pd.lastStableOffset = hw; // no transactions yet: everything below the high watermark is stable
+        pd.logStartOffset = logStart;
+        pd.abortedTransactions = readCommitted ? new ArrayList<>(0) : null;
+        pd.preferredReadReplica = -1;
+    }
+
+    static void fillError(FetchResponseData.PartitionData pd, Errors e) {
+        pd.errorCode = e.code();
+        pd.highWatermark = -1L;
+        pd.lastStableOffset = -1L;
+        pd.logStartOffset = -1L;
+        pd.abortedTransactions = null;
+        pd.preferredReadReplica = -1;
+        pd.records = EMPTY;
+    }
+
+    private static Records toRecords(List<LogRegion> regions) {
+        List<RegionRecords.Region> out = new ArrayList<>(regions.size());
+        for (LogRegion r : regions) {
+            out.add(new RegionRecords.Region(r.channel(), r.position(), r.length()));
+        }
+        return new RegionRecords(out);
+    }
+
+    /** The records every partition without data carries: zero bytes, as Kafka's MemoryRecords.EMPTY. */
+    public static Records emptyRecords() {
+        return EMPTY;
+    }
+}

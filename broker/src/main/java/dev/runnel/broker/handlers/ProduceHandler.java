@@ -1,0 +1,173 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.broker.produce.ProduceChecks;
+import dev.runnel.broker.state.Partition;
+import dev.runnel.broker.state.Topic;
+import dev.runnel.broker.state.TopicManager;
+import dev.runnel.log.AppendResult;
+import dev.runnel.log.LogErrors;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.Records;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.ProduceRequestData;
+import dev.runnel.wire.message.ProduceResponseData;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Produce (0): appends each partition's record batch to its log and answers with the offsets.
+ * <p>
+ * Versions 0-11 are advertised: librdkafka before 2.11.1 only compresses when Produce v0 is listed
+ * (KAFKA-18659), so the old versions must be there, but they can only carry legacy (magic 0/1) message
+ * sets, which Runnel does not store: the log rejects those with UNSUPPORTED_FOR_MESSAGE_FORMAT, as Kafka 4
+ * rejects Produce v0-2. Every client in the target list negotiates v3 or higher and sends magic 2.
+ * <p>
+ * Checks follow Kafka's KafkaApis/ReplicaManager order: transactional records without a transactional id
+ * fail the whole request; then per partition: unknown topic or partition, the v3+ record shape (one v2
+ * batch, no zstd before v7), required acks, writes to internal topics, and finally the log's validation
+ * (CRC, sizes, record layout, timestamps, producer sequences). The records are a view of the request frame;
+ * the log writes them to its file before this returns. acks=0 gets no response, and as in Kafka the
+ * connection is closed when such a request failed, so that the producer notices and refreshes metadata.
+ * acks=-1 is answered right after the append: on a single node the append is the whole ISR.
+ */
+public final class ProduceHandler implements ApiHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ProduceHandler.class);
+
+    /** Kafka lets only its admin tooling (this client id) write to internal topics. */
+    static final String ADMIN_CLIENT_ID = "__admin_client";
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.PRODUCE;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 11;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        ProduceRequestData req = (ProduceRequestData) request;
+        short version = ctx.apiVersion();
+        short acks = req.acks;
+        ProduceResponseData resp = new ProduceResponseData();
+        boolean anyError = false;
+
+        if (req.transactionalId == null && ProduceChecks.hasTransactionalRecords(req)) {
+            // Kafka: only an authorized transactional id may write transactional records.
+            fillAll(req, resp, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
+            anyError = true;
+        } else {
+            TopicManager topics = ctx.broker().topics();
+            boolean acksValid = acks == 0 || acks == 1 || acks == -1;
+            boolean internalAllowed = ADMIN_CLIENT_ID.equals(ctx.clientId());
+            for (ProduceRequestData.TopicProduceData td : req.topicData) {
+                ProduceResponseData.TopicProduceResponse tr = new ProduceResponseData.TopicProduceResponse()
+                        .setName(td.name);
+                tr.partitionResponses = new ArrayList<>(td.partitionData.size());
+                Topic topic = topics.get(td.name);
+                for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
+                    ProduceResponseData.PartitionProduceResponse pr = produce(version, acksValid, internalAllowed,
+                            topic, td.name, pd, req.transactionalId);
+                    anyError |= pr.errorCode != 0;
+                    tr.partitionResponses.add(pr);
+                }
+                resp.responses.add(tr);
+            }
+        }
+
+        if (acks == 0) {
+            if (anyError) {
+                LOG.info("Closing connection from {} (client id {}) after a failed produce request with acks=0",
+                        ctx.clientHost(), ctx.clientId());
+                ctx.channel().close();
+            }
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.completedFuture(resp);
+    }
+
+    private static ProduceResponseData.PartitionProduceResponse produce(short version, boolean acksValid,
+                                                                       boolean internalAllowed, Topic topic, String topicName,
+                                                                       ProduceRequestData.PartitionProduceData pd,
+                                                                       String transactionalId) {
+        Partition partition = topic == null ? null : topic.partition(pd.index);
+        if (partition == null || !partition.isOnline()) {
+            return error(pd.index, Errors.UNKNOWN_TOPIC_OR_PARTITION, null, -1L);
+        }
+        Records records = pd.records;
+        ByteBuffer buf = ProduceChecks.asByteBuffer(records);
+        if (version >= 3) {
+            ProduceChecks.Problem p = ProduceChecks.checkV3Shape(version, buf);
+            if (p != null) {
+                return error(pd.index, p.error(), p.message(), -1L);
+            }
+        }
+        if (!acksValid) {
+            return error(pd.index, Errors.INVALID_REQUIRED_ACKS, null, -1L);
+        }
+        if (topic.internal() && !internalAllowed) {
+            return error(pd.index, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topicName, -1L);
+        }
+        if (transactionalId != null && buf != null && ProduceChecks.isTransactional(buf)) {
+            return error(pd.index, Errors.INVALID_TXN_STATE,
+                    "Transactions are not supported by this broker yet", partition.logStartOffset());
+        }
+        if (buf == null) {
+            // Produce v0-2 with a null record set: nothing Kafka's log would accept either.
+            return error(pd.index, Errors.INVALID_RECORD, "The records contain no record batch", -1L);
+        }
+        AppendResult r;
+        try {
+            r = partition.appendAsLeader(buf);
+        } catch (RuntimeException e) {
+            LOG.error("Append to {}-{} failed", topicName, pd.index, e);
+            return error(pd.index, Errors.UNKNOWN_SERVER_ERROR, e.toString(), -1L);
+        }
+        if (!r.isOk()) {
+            Errors err = Errors.forCode((short) r.errorCode());
+            // Kafka reports the log start offset for validation and producer-state errors, -1 for the rest.
+            long logStart = switch (r.errorCode()) {
+                case LogErrors.CORRUPT_MESSAGE, LogErrors.MESSAGE_TOO_LARGE, LogErrors.RECORD_LIST_TOO_LARGE,
+                        LogErrors.KAFKA_STORAGE_ERROR -> -1L;
+                default -> r.logStartOffset();
+            };
+            if (r.errorCode() == LogErrors.KAFKA_STORAGE_ERROR && version < 4) {
+                err = Errors.NOT_LEADER_OR_FOLLOWER; // Produce v0-3 clients do not know KAFKA_STORAGE_ERROR
+            }
+            return error(pd.index, err, r.errorMessage(), logStart);
+        }
+        return new ProduceResponseData.PartitionProduceResponse()
+                .setIndex(pd.index)
+                .setErrorCode(Errors.NONE.code())
+                .setBaseOffset(r.firstOffset())
+                .setLogAppendTimeMs(r.logAppendTime())
+                .setLogStartOffset(r.logStartOffset());
+    }
+
+    private static ProduceResponseData.PartitionProduceResponse error(int index, Errors e, String message, long logStartOffset) {
+        return new ProduceResponseData.PartitionProduceResponse()
+                .setIndex(index)
+                .setErrorCode(e.code())
+                .setBaseOffset(-1L)
+                .setLogAppendTimeMs(-1L)
+                .setLogStartOffset(logStartOffset)
+                .setErrorMessage(message);
+    }
+
+    private static void fillAll(ProduceRequestData req, ProduceResponseData resp, Errors e, String message) {
+        for (ProduceRequestData.TopicProduceData td : req.topicData) {
+            ProduceResponseData.TopicProduceResponse tr = new ProduceResponseData.TopicProduceResponse().setName(td.name);
+            for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
+                tr.partitionResponses.add(error(pd.index, e, message, -1L));
+            }
+            resp.responses.add(tr);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package dev.runnel.broker.produce;
+
+import static dev.runnel.broker.produce.Requests.batch;
+import static dev.runnel.broker.produce.Requests.produce;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.runnel.broker.RunnelServer;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.InitProducerIdRequestData;
+import dev.runnel.wire.message.InitProducerIdResponseData;
+import dev.runnel.wire.message.ListOffsetsRequestData;
+import dev.runnel.wire.message.ListOffsetsResponseData;
+import dev.runnel.wire.message.ProduceRequestData;
+import dev.runnel.wire.message.ProduceResponseData;
+import dev.runnel.wire.records.BatchBuilder;
+import dev.runnel.wire.records.Compression;
+import dev.runnel.wire.records.RecordBatch;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProduceHandlerTest {
+    @TempDir
+    Path dir;
+    RunnelServer server;
+    TestClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestClient.startBroker(dir);
+        server.broker().topics().create("t", 2, Map.of(), false, false);
+        client = new TestClient(server.port());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        server.close();
+    }
+
+    private ProduceResponseData.PartitionProduceResponse produceOne(short version, ProduceRequestData req) throws Exception {
+        ProduceResponseData resp = client.call(req, version);
+        assertEquals(1, resp.responses.size());
+        assertEquals(1, resp.responses.get(0).partitionResponses.size());
+        return resp.responses.get(0).partitionResponses.get(0);
+    }
+
+    @Test
+    void appendsAndReturnsOffsets() throws Exception {
+        for (short v : new short[] {3, 7, 9, 11}) {
+            long before = latest("t", 1);
+            ProduceResponseData.PartitionProduceResponse r = produceOne(v, produce("t", 1, (short) -1, batch(3, 1000)));
+            assertEquals(Errors.NONE.code(), r.errorCode, "v" + v);
+            assertEquals(before, r.baseOffset, "v" + v);
+            assertEquals(-1L, r.logAppendTimeMs);
+            if (v >= 5) {
+                assertEquals(0L, r.logStartOffset);
+            }
+            assertEquals(before + 3, latest("t", 1));
+        }
+        assertEquals(0L, latest("t", 0));
+    }
+
+    @Test
+    void logAppendTimeTopicsReportTheBrokerTime() throws Exception {
+        server.broker().topics().create("lat", 1, Map.of("message.timestamp.type", "LogAppendTime"), false, false);
+        long t0 = System.currentTimeMillis();
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("lat", 0, (short) 1, batch(2, 5)));
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        assertTrue(r.logAppendTimeMs >= t0, "log append time " + r.logAppendTimeMs);
+    }
+
+    @Test
+    void unknownTopicOrPartition() throws Exception {
+        assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), produceOne((short) 9, produce("nope", 0, (short) 1, batch(1, 1))).errorCode);
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("t", 2, (short) 1, batch(1, 1)));
+        assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), r.errorCode);
+        assertEquals(-1L, r.baseOffset);
+        assertNull(server.broker().topics().get("nope"), "produce must not auto-create topics");
+    }
+
+    @Test
+    void invalidRequiredAcks() throws Exception {
+        assertEquals(Errors.INVALID_REQUIRED_ACKS.code(), produceOne((short) 9, produce("t", 0, (short) 2, batch(1, 1))).errorCode);
+        assertEquals(0L, latest("t", 0));
+    }
+
+    @Test
+    void acksZeroSendsNoResponse() throws Exception {
+        client.send(produce("t", 0, (short) 0, batch(2, 1)), (short) 9);
+        // the next response on the connection answers the next request: nothing was sent for acks=0
+        assertEquals(2L, latest("t", 0));
+    }
+
+    @Test
+    void acksZeroWithAnErrorClosesTheConnection() throws Exception {
+        client.send(produce("nope", 0, (short) 0, batch(1, 1)), (short) 9);
+        assertTrue(client.closedByBroker(10_000));
+    }
+
+    @Test
+    void corruptBatchIsRejectedWithAMessage() throws Exception {
+        ByteBuffer b = batch(2, 1);
+        b.put(b.limit() - 1, (byte) (b.get(b.limit() - 1) ^ 1));
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("t", 0, (short) 1, b));
+        assertEquals(Errors.CORRUPT_MESSAGE.code(), r.errorCode);
+        assertNotNull(r.errorMessage);
+        assertEquals(-1L, r.baseOffset);
+        assertEquals(0L, latest("t", 0));
+    }
+
+    @Test
+    void legacyMessageFormatIsRejected() throws Exception {
+        ByteBuffer b = batch(1, 1);
+        b.put(RecordBatch.MAGIC_OFFSET, (byte) 1);
+        // Produce v0-2 may carry magic 0/1 message sets: Runnel does not store them
+        assertEquals(Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT.code(), produceOne((short) 2, produce("t", 0, (short) 1, b)).errorCode);
+        // v3+ must carry magic 2 (Kafka's ProduceRequest.validateRecords)
+        assertEquals(Errors.INVALID_RECORD.code(), produceOne((short) 3, produce("t", 0, (short) 1, b)).errorCode);
+        b.put(RecordBatch.MAGIC_OFFSET, (byte) 7);
+        assertEquals(Errors.CORRUPT_MESSAGE.code(), produceOne((short) 9, produce("t", 0, (short) 1, b)).errorCode);
+        assertEquals(0L, latest("t", 0));
+    }
+
+    @Test
+    void emptyOrTruncatedRecordsAreInvalid() throws Exception {
+        assertEquals(Errors.INVALID_RECORD.code(), produceOne((short) 9, produce("t", 0, (short) 1, ByteBuffer.allocate(0))).errorCode);
+        ByteBuffer b = batch(2, 1);
+        b.limit(b.limit() - 3);
+        assertEquals(Errors.INVALID_RECORD.code(), produceOne((short) 9, produce("t", 0, (short) 1, b.slice())).errorCode);
+    }
+
+    @Test
+    void zstdNeedsV7() throws Exception {
+        ByteBuffer b = new BatchBuilder().compression(Compression.ZSTD).append(1, null, "x".getBytes(StandardCharsets.UTF_8)).build();
+        assertEquals(Errors.UNSUPPORTED_COMPRESSION_TYPE.code(), produceOne((short) 6, produce("t", 0, (short) 1, b.duplicate())).errorCode);
+        assertEquals(Errors.NONE.code(), produceOne((short) 7, produce("t", 0, (short) 1, b.duplicate())).errorCode);
+    }
+
+    @Test
+    void batchLargerThanMaxMessageBytes() throws Exception {
+        server.broker().topics().create("small", 1, Map.of("max.message.bytes", "100"), false, false);
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("small", 0, (short) 1, batch(10, 1)));
+        assertEquals(Errors.MESSAGE_TOO_LARGE.code(), r.errorCode);
+        assertNotNull(r.errorMessage);
+    }
+
+    @Test
+    void internalTopicsOnlyForTheAdminClient() throws Exception {
+        server.broker().topics().create("__internal_test", 1, Map.of(), true, false);
+        assertEquals(Errors.INVALID_TOPIC_EXCEPTION.code(),
+                produceOne((short) 9, produce("__internal_test", 0, (short) 1, batch(1, 1))).errorCode);
+        try (TestClient admin = new TestClient(server.port(), "__admin_client")) {
+            ProduceResponseData resp = admin.call(produce("__internal_test", 0, (short) 1, batch(1, 1)), (short) 9);
+            assertEquals(Errors.NONE.code(), resp.responses.get(0).partitionResponses.get(0).errorCode);
+        }
+    }
+
+    @Test
+    void transactionalRecordsWithoutTransactionalId() throws Exception {
+        ByteBuffer b = new BatchBuilder().producer(5, (short) 0, 0).transactional(true).append(1, null, new byte[1]).build();
+        assertEquals(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code(), produceOne((short) 9, produce("t", 0, (short) 1, b)).errorCode);
+        ProduceRequestData withId = produce("t", 0, (short) 1, b).setTransactionalId("tx");
+        assertEquals(Errors.INVALID_TXN_STATE.code(), produceOne((short) 9, withId).errorCode);
+        assertEquals(0L, latest("t", 0));
+    }
+
+    @Test
+    void idempotentProducer() throws Exception {
+        InitProducerIdResponseData init = client.call(new InitProducerIdRequestData().setTransactionalId(null)
+                .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
+        assertEquals(Errors.NONE.code(), init.errorCode);
+        assertEquals(0, init.producerEpoch);
+        long pid = init.producerId;
+        ByteBuffer first = new BatchBuilder().producer(pid, (short) 0, 0).append(1, null, new byte[1]).append(2, null, new byte[1]).build();
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("t", 0, (short) -1, first.duplicate()));
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        assertEquals(0L, r.baseOffset);
+        produceOne((short) 9, produce("t", 0, (short) -1, batch(1, 1)));
+
+        // a retry of the same batch: success with the original offset, nothing appended
+        ByteBuffer retry = new BatchBuilder().producer(pid, (short) 0, 0).append(1, null, new byte[1]).append(2, null, new byte[1]).build();
+        r = produceOne((short) 9, produce("t", 0, (short) -1, retry));
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        assertEquals(0L, r.baseOffset);
+        assertEquals(3L, latest("t", 0));
+
+        ByteBuffer gap = new BatchBuilder().producer(pid, (short) 0, 5).append(1, null, new byte[1]).build();
+        r = produceOne((short) 9, produce("t", 0, (short) -1, gap));
+        assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code(), r.errorCode);
+        assertNotNull(r.errorMessage);
+
+        ByteBuffer next = new BatchBuilder().producer(pid, (short) 1, 0).append(1, null, new byte[1]).build();
+        assertEquals(Errors.NONE.code(), produceOne((short) 9, produce("t", 0, (short) -1, next)).errorCode);
+        ByteBuffer fenced = new BatchBuilder().producer(pid, (short) 0, 2).append(1, null, new byte[1]).build();
+        assertEquals(Errors.INVALID_PRODUCER_EPOCH.code(), produceOne((short) 9, produce("t", 0, (short) -1, fenced)).errorCode);
+        assertEquals(4L, latest("t", 0));
+    }
+
+    @Test
+    void severalTopicsAndPartitionsInOneRequest() throws Exception {
+        server.broker().topics().create("u", 1, Map.of(), false, false);
+        ProduceRequestData req = produce("t", 0, (short) 1, batch(1, 1));
+        req.topicData.get(0).partitionData.add(new ProduceRequestData.PartitionProduceData().setIndex(1).setRecords(Requests.records(batch(2, 1))));
+        req.topicData.add(new ProduceRequestData.TopicProduceData().setName("u"));
+        req.topicData.get(1).partitionData.add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(Requests.records(batch(3, 1))));
+        req.topicData.add(new ProduceRequestData.TopicProduceData().setName("missing"));
+        req.topicData.get(2).partitionData.add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(Requests.records(batch(1, 1))));
+        ProduceResponseData resp = client.call(req, (short) 11);
+        assertEquals(3, resp.responses.size());
+        assertEquals("t", resp.responses.get(0).name);
+        assertEquals(2, resp.responses.get(0).partitionResponses.size());
+        assertEquals(1, resp.responses.get(0).partitionResponses.get(1).index);
+        assertEquals(Errors.NONE.code(), resp.responses.get(1).partitionResponses.get(0).errorCode);
+        assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), resp.responses.get(2).partitionResponses.get(0).errorCode);
+        assertEquals(1L, latest("t", 0));
+        assertEquals(2L, latest("t", 1));
+        assertEquals(3L, latest("u", 0));
+    }
+
+    @Test
+    void transactionalInitProducerIdFailsFatally() throws Exception {
+        InitProducerIdResponseData r = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
+                .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
+        assertEquals(Errors.INVALID_REQUEST.code(), r.errorCode);
+        assertEquals(-1L, r.producerId);
+        InitProducerIdResponseData half = client.call(new InitProducerIdRequestData().setTransactionalId(null)
+                .setProducerId(7).setProducerEpoch((short) -1), (short) 3);
+        assertEquals(Errors.INVALID_REQUEST.code(), half.errorCode);
+    }
+
+    @Test
+    void producerIdsAreFreshAcrossRestarts() throws Exception {
+        long a = initPid(client, (short) 0);
+        long b = initPid(client, (short) 5);
+        assertFalse(a == b);
+        client.close();
+        server.close();
+        server = TestClient.startBroker(dir);
+        client = new TestClient(server.port());
+        long c = initPid(client, (short) 2);
+        assertTrue(c > b, "after a restart " + c + " must not reuse ids up to " + b);
+    }
+
+    private static long initPid(TestClient c, short version) throws Exception {
+        InitProducerIdResponseData r = c.call(new InitProducerIdRequestData().setTransactionalId(null)
+                .setTransactionTimeoutMs(1000).setProducerId(-1).setProducerEpoch((short) -1), version);
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        return r.producerId;
+    }
+
+    private long latest(String topic, int partition) throws Exception {
+        ListOffsetsRequestData req = new ListOffsetsRequestData().setReplicaId(-1);
+        req.topics.add(new ListOffsetsRequestData.ListOffsetsTopic().setName(topic));
+        req.topics.get(0).partitions.add(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(partition).setTimestamp(-1));
+        ListOffsetsResponseData resp = client.call(req, (short) 5);
+        ListOffsetsResponseData.ListOffsetsPartitionResponse p = resp.topics.get(0).partitions.get(0);
+        assertEquals(Errors.NONE.code(), p.errorCode);
+        return p.offset;
+    }
+}
