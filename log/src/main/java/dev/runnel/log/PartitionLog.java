@@ -59,11 +59,11 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private final Path dir;
-    private final LogConfig config;
+    private volatile LogConfig config;
     private final LongSupplier clock;
     private final ReentrantLock lock = new ReentrantLock();
-    private final BatchValidator clientValidator;
-    private final BatchValidator trustedValidator;
+    private volatile BatchValidator clientValidator;
+    private volatile BatchValidator trustedValidator;
     private final BatchValidator followerValidator;
     private final ProducerStateManager producers = new ProducerStateManager();
     private final LeaderEpochCache epochCache = new LeaderEpochCache();
@@ -341,6 +341,22 @@ public final class PartitionLog implements AutoCloseable {
 
     // ------------------------------------------------------------------ appends
 
+    /**
+     * Applies new topic settings to the open log (AlterConfigs): validation limits, timestamp type,
+     * roll rules and flush interval apply to the next append; {@code segment.index.bytes} applies to
+     * segments created from now on.
+     */
+    public void updateConfig(LogConfig newConfig) {
+        lock.lock();
+        try {
+            config = newConfig;
+            clientValidator = BatchValidator.forClient(newConfig.maxMessageBytes(), newConfig.messageTimestampType());
+            trustedValidator = BatchValidator.forTrusted(newConfig.maxMessageBytes());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Appends a producer's batches: {@code append(records, leaderEpoch, AppendOrigin.CLIENT)}. */
     public AppendResult append(ByteBuffer records, int leaderEpoch) {
         return append(records, leaderEpoch, AppendOrigin.CLIENT);
@@ -588,6 +604,14 @@ public final class PartitionLog implements AutoCloseable {
      * {@link LogErrors#OFFSET_OUT_OF_RANGE}; the log end offset itself gives an empty result.
      */
     public LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive) {
+        return read(fetchOffset, maxBytes, maxOffsetExclusive, true);
+    }
+
+    /**
+     * As {@link #read(long, int, long)}; with {@code minOneBatch} false a first batch larger than
+     * {@code maxBytes} is not returned (Kafka's rule for all but the first partition with data in a fetch).
+     */
+    public LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
         EndState e = end;
         LogSegment[] segs = segments;
         long start = logStartOffset;
@@ -611,7 +635,7 @@ public final class PartitionLog implements AutoCloseable {
                 int startPos = regions.isEmpty() ? s.positionOf(fetchOffset, segLimit, header, fw) : 0;
                 if (startPos >= 0 && startPos < segLimit) {
                     int endPos = scanEnd(s, startPos, segLimit, maxBytes - total, limitOffset, limitOffset < e.offset(),
-                            regions.isEmpty(), header, fw);
+                            minOneBatch && regions.isEmpty(), header, fw);
                     if (endPos > startPos) {
                         regions.add(new LogRegion(s.channel, startPos, endPos - startPos));
                         total += endPos - startPos;

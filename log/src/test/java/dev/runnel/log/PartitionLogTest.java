@@ -192,6 +192,33 @@ class PartitionLogTest {
     }
 
     @Test
+    void withoutMinOneBatchAnOversizedFirstBatchIsNotReturned() throws IOException {
+        try (PartitionLog log = open(LogConfig.defaults())) {
+            log.append(batch(4, 1L), 0);
+            int size = log.size() > 0 ? (int) log.size() : 0;
+            assertEquals(0, log.read(0, size - 1, Long.MAX_VALUE, false).sizeInBytes());
+            assertEquals(size, log.read(0, size, Long.MAX_VALUE, false).sizeInBytes());
+            assertEquals(size, log.read(0, size - 1, Long.MAX_VALUE, true).sizeInBytes());
+        }
+    }
+
+    @Test
+    void configChangesApplyToTheOpenLog() throws IOException {
+        try (PartitionLog log = open(LogConfig.defaults())) {
+            assertTrue(log.append(batch(3, 1L), 0).isOk());
+            log.updateConfig(LogConfig.defaults().withMaxMessageBytes(100).withMessageTimestampType(TimestampType.LOG_APPEND_TIME));
+            assertEquals(ErrorCodes.MESSAGE_TOO_LARGE, log.append(batch(10, 1L), 0).errorCode());
+            AppendResult r = log.append(batch(1, 1L), 0);
+            assertTrue(r.isOk(), r.toString());
+            assertEquals(clock.get(), r.logAppendTime());
+            int before = log.segmentCount();
+            log.updateConfig(LogConfig.defaults().withSegmentBytes(100));
+            log.append(TestBatches.batch(1, clock.get()), 0);
+            assertEquals(before + 1, log.segmentCount());
+        }
+    }
+
+    @Test
     void outOfRangeAndEndOfLog() throws IOException {
         try (PartitionLog log = open(LogConfig.defaults())) {
             log.append(batch(3, 1L), 0);
