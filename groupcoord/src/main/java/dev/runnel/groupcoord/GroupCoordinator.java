@@ -433,12 +433,12 @@ public final class GroupCoordinator {
         }
         List<OffsetFetchResponseGroup> results = new ArrayList<>();
         for (OffsetFetchRequestGroup g : groups) {
-            results.add(fetchGroupOffsets(g));
+            results.add(fetchGroupOffsets(g, version));
         }
         return CompletableFuture.completedFuture(formatFetch(results, version));
     }
 
-    private OffsetFetchResponseGroup fetchGroupOffsets(OffsetFetchRequestGroup request) {
+    private OffsetFetchResponseGroup fetchGroupOffsets(OffsetFetchRequestGroup request, short version) {
         if (request.groupId == null) {
             return new OffsetFetchResponseGroup().setGroupId(null).setErrorCode(Errors.INVALID_GROUP_ID.code());
         }
@@ -447,7 +447,19 @@ public final class GroupCoordinator {
         Errors error = read(partitionFor(request.groupId),
                 shard -> out[0] = request.topics == null ? shard.fetchAllOffsets(request) : shard.fetchOffsets(request));
         if (error != Errors.NONE) {
-            return new OffsetFetchResponseGroup().setGroupId(request.groupId).setErrorCode(error.code());
+            OffsetFetchResponseGroup failed = new OffsetFetchResponseGroup().setGroupId(request.groupId).setErrorCode(error.code());
+            if (version < 2 && request.topics != null) {
+                // v0/v1 have no top-level error: name the requested partitions so the error reaches the client.
+                for (OffsetFetchRequestTopics t : request.topics) {
+                    OffsetFetchResponseTopics tr = new OffsetFetchResponseTopics().setName(t.name);
+                    for (Integer p : t.partitionIndexes) {
+                        tr.partitions.add(new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
+                                .setErrorCode(error.code()));
+                    }
+                    failed.topics.add(tr);
+                }
+            }
+            return failed;
         }
         return out[0];
     }
