@@ -16,5 +16,12 @@ public final class Handlers {
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
         register.accept(new OffsetForLeaderEpochHandler());
+        register.accept(new CreateTopicsHandler());
+        register.accept(new DeleteTopicsHandler());
+        register.accept(new CreatePartitionsHandler());
+        register.accept(new DescribeConfigsHandler());
+        register.accept(new AlterConfigsHandler());
+        register.accept(new IncrementalAlterConfigsHandler());
+        register.accept(new DescribeClusterHandler());
     }
 }

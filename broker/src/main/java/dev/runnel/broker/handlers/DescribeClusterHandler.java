@@ -1,0 +1,76 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.DescribeClusterRequestData;
+import dev.runnel.wire.message.DescribeClusterResponseData;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * DescribeCluster (60), v0-1: this node as the only broker and the controller, with the cluster id. v1 asks for
+ * an endpoint type: BROKER (1) is what this listener is; CONTROLLER (2) gets MISMATCHED_ENDPOINT_TYPE and any
+ * other value UNSUPPORTED_ENDPOINT_TYPE, with Kafka's messages. There is no authorizer, so when asked the
+ * authorized cluster operations are all of them, as Kafka reports without an authorizer.
+ */
+public final class DescribeClusterHandler implements ApiHandler {
+    private static final byte BROKER_ENDPOINT = 1;
+    private static final byte CONTROLLER_ENDPOINT = 2;
+
+    /** Kafka's ACL operations on a cluster: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
+    static final int ALL_CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12);
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.DESCRIBE_CLUSTER;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 1;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        DescribeClusterRequestData req = (DescribeClusterRequestData) request;
+        Broker broker = ctx.broker();
+        DescribeClusterResponseData resp = new DescribeClusterResponseData();
+        resp.endpointType = BROKER_ENDPOINT;
+        byte wanted = ctx.apiVersion() >= 1 ? req.endpointType : BROKER_ENDPOINT;
+        if (wanted == CONTROLLER_ENDPOINT) {
+            resp.errorCode = Errors.MISMATCHED_ENDPOINT_TYPE.code();
+            resp.errorMessage = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER";
+            resp.clusterId = "";
+            return CompletableFuture.completedFuture(resp);
+        }
+        if (wanted != BROKER_ENDPOINT) {
+            resp.errorCode = Errors.UNSUPPORTED_ENDPOINT_TYPE.code();
+            resp.errorMessage = "Unsupported endpoint type " + wanted;
+            resp.clusterId = "";
+            return CompletableFuture.completedFuture(resp);
+        }
+        resp.errorCode = Errors.NONE.code();
+        resp.errorMessage = null;
+        resp.clusterId = broker.clusterId();
+        resp.controllerId = broker.nodeId();
+        resp.brokers.add(new DescribeClusterResponseData.DescribeClusterBroker()
+                .setBrokerId(broker.nodeId())
+                .setHost(broker.advertisedHost())
+                .setPort(broker.advertisedPort())
+                .setRack(null));
+        if (req.includeClusterAuthorizedOperations) {
+            resp.clusterAuthorizedOperations = ALL_CLUSTER_OPERATIONS;
+        }
+        return CompletableFuture.completedFuture(resp);
+    }
+
+    private static int bits(int... ops) {
+        int v = 0;
+        for (int op : ops) {
+            v |= 1 << op;
+        }
+        return v;
+    }
+}
