@@ -39,17 +39,17 @@ class KafkaTopicsCliTest {
                 .assertExitCode(0);
         assertTrue(created.stdout().contains("Created topic " + topic + "."), created.describe());
 
-        assertTrue(topics("--list").assertExitCode(0).stdoutLines().contains(topic), "listed");
+        // Kafka makes a new topic visible asynchronously; a broker is allowed a moment.
+        Await.untilPasses(Duration.ofSeconds(10),
+                () -> assertTrue(topics("--list").assertExitCode(0).stdoutLines().contains(topic), "listed"));
 
-        Description description = describe(topic);
-        assertEquals(3, description.partitionCount, "PartitionCount");
+        Description description = describeOnceItHas(topic, 3);
         assertEquals(1, description.replicationFactor, "ReplicationFactor");
         assertEquals(List.of("0", "1", "2"), description.partitions(), "one line per partition");
         description.assertEveryPartitionOnlyOnThisNode();
 
         topics("--alter", "--topic", topic, "--partitions", "5").assertExitCode(0);
-        Description grown = describe(topic);
-        assertEquals(5, grown.partitionCount, "PartitionCount after --alter");
+        Description grown = describeOnceItHas(topic, 5);
         assertEquals(List.of("0", "1", "2", "3", "4"), grown.partitions());
         grown.assertEveryPartitionOnlyOnThisNode();
 
@@ -71,8 +71,7 @@ class KafkaTopicsCliTest {
     void createWithoutPartitionsOrReplicationFactorUsesBrokerDefaults() throws Exception {
         String topic = Clients.uniqueTopic("cli-defaults");
         topics("--create", "--topic", topic).assertExitCode(0);
-        Description description = describe(topic);
-        assertEquals(DEFAULT_PARTITIONS, description.partitionCount, "num.partitions");
+        Description description = describeOnceItHas(topic, DEFAULT_PARTITIONS);
         assertEquals(1, description.replicationFactor, "default.replication.factor");
         description.assertEveryPartitionOnlyOnThisNode();
     }
@@ -81,7 +80,7 @@ class KafkaTopicsCliTest {
     void createWithConfigOverrideShowsItInDescribe() throws Exception {
         String topic = Clients.uniqueTopic("cli-config");
         topics("--create", "--topic", topic, "--partitions", "1", "--config", "retention.ms=3600000").assertExitCode(0);
-        Description description = describe(topic);
+        Description description = describeOnceItHas(topic, 1);
         // Only the value is checked: real Kafka 4 also lists its cluster-wide min.insync.replicas here.
         assertEquals("3600000", description.configs.get("retention.ms"), "overrides shown by --describe: "
                 + description.configs);
@@ -125,6 +124,16 @@ class KafkaTopicsCliTest {
                 assertEquals(node, line[4], "Isr of partition " + line[1] + " in\n" + raw);
             }
         }
+    }
+
+    /** {@code --describe}, repeated until it shows {@code partitions} partitions (or 10 s pass). */
+    private static Description describeOnceItHas(String topic, int partitions) throws Exception {
+        Description[] seen = new Description[1];
+        Await.untilPasses(Duration.ofSeconds(10), () -> {
+            seen[0] = describe(topic);
+            assertEquals(partitions, seen[0].partitionCount, "PartitionCount in\n" + seen[0].raw);
+        });
+        return seen[0];
     }
 
     private static Description describe(String topic) throws Exception {

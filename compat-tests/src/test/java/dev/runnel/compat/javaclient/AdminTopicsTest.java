@@ -73,9 +73,10 @@ class AdminTopicsTest {
         assertEquals(3, result.numPartitions(topic).get());
         assertEquals(1, result.replicationFactor(topic).get());
 
-        assertTrue(admin.listTopics().names().get(20, TimeUnit.SECONDS).contains(topic), "listTopics shows it");
+        Await.untilPasses(Clients.TIMEOUT, () -> assertTrue(
+                admin.listTopics().names().get(20, TimeUnit.SECONDS).contains(topic), "listTopics shows it"));
 
-        TopicDescription description = describe(topic);
+        TopicDescription description = describeOnceItHas(topic, 3);
         assertEquals(topic, description.name());
         assertFalse(description.isInternal());
         assertEquals(3, description.partitions().size());
@@ -96,8 +97,7 @@ class AdminTopicsTest {
         assertEquals(DEFAULT_PARTITIONS, result.numPartitions(topic).get(), "num.partitions from server.properties");
         assertEquals(1, result.replicationFactor(topic).get(), "default.replication.factor is 1");
 
-        TopicDescription description = describe(topic);
-        assertEquals(DEFAULT_PARTITIONS, description.partitions().size());
+        TopicDescription description = describeOnceItHas(topic, DEFAULT_PARTITIONS);
         description.partitions().forEach(AdminTopicsTest::assertOnlyReplicaIsThisNode);
     }
 
@@ -124,7 +124,7 @@ class AdminTopicsTest {
 
         // And the real create afterwards works.
         admin.createTopics(List.of(new NewTopic(topic, 4, (short) 1))).all().get(20, TimeUnit.SECONDS);
-        assertEquals(4, describe(topic).partitions().size());
+        describeOnceItHas(topic, 4);
     }
 
     @Test
@@ -142,8 +142,7 @@ class AdminTopicsTest {
         admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(20, TimeUnit.SECONDS);
 
         admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(5))).all().get(20, TimeUnit.SECONDS);
-        TopicDescription grown = describe(topic);
-        assertEquals(5, grown.partitions().size(), "grown to 5");
+        TopicDescription grown = describeOnceItHas(topic, 5);
         grown.partitions().forEach(AdminTopicsTest::assertOnlyReplicaIsThisNode);
 
         // A new partition takes writes.
@@ -187,6 +186,19 @@ class AdminTopicsTest {
         ExecutionException again = assertThrows(ExecutionException.class,
                 () -> admin.deleteTopics(List.of(topic)).all().get(20, TimeUnit.SECONDS));
         assertInstanceOf(UnknownTopicOrPartitionException.class, again.getCause(), "deleting twice: " + again);
+    }
+
+    /**
+     * Describes the topic, re-checking until it shows {@code partitions} partitions: Kafka makes a
+     * create or a partition change visible to describe/list requests asynchronously.
+     */
+    private static TopicDescription describeOnceItHas(String topic, int partitions) throws Exception {
+        TopicDescription[] seen = new TopicDescription[1];
+        Await.untilPasses(Clients.TIMEOUT, () -> {
+            seen[0] = describe(topic);
+            assertEquals(partitions, seen[0].partitions().size(), "partitions of " + seen[0]);
+        });
+        return seen[0];
     }
 
     private static TopicDescription describe(String topic) throws Exception {

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.runnel.compat.support.Broker;
 import dev.runnel.compat.support.Clients;
 import dev.runnel.compat.support.RawKafkaConnection;
+import dev.runnel.compat.support.RawProduce;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,16 +19,12 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
-import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -126,14 +122,14 @@ class BadInputTest {
     void aBatchWithAWrongCrcIsRefusedWithCorruptMessage(short version) throws Exception {
         String topic = Clients.uniqueTopic("bad-crc");
         Clients.createTopic(broker, topic, 1);
-        ByteBuffer batch = batchOf("a", "b", "c");
+        ByteBuffer batch = RawProduce.batchOf("a", "b", "c");
         // Flip one bit in the last record's value: inside the CRC-32C-covered part of the batch.
         int last = batch.limit() - 1;
         batch.put(last, (byte) (batch.get(last) ^ 0x01));
 
         try (RawKafkaConnection connection = RawKafkaConnection.open(broker, Duration.ofSeconds(10))) {
-            ProduceResponseData response = produce(connection, version, topic, Map.of(0, batch));
-            assertEquals(Errors.CORRUPT_MESSAGE.code(), errorOf(response, topic, 0),
+            ProduceResponseData response = RawProduce.produce(connection, version, topic, Map.of(0, batch));
+            assertEquals(Errors.CORRUPT_MESSAGE.code(), RawProduce.errorOf(response, topic, 0),
                     "partition error for a batch whose CRC does not match");
             assertConnectionAnswers(connection);
         }
@@ -148,11 +144,11 @@ class BadInputTest {
 
         try (RawKafkaConnection connection = RawKafkaConnection.open(broker, Duration.ofSeconds(10))) {
             Map<Integer, ByteBuffer> partitions = new HashMap<>();
-            partitions.put(0, batchOf("fine"));
-            partitions.put(7, batchOf("nowhere"));
-            ProduceResponseData response = produce(connection, version, topic, partitions);
-            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), errorOf(response, topic, 7), "partition 7");
-            assertEquals(Errors.NONE.code(), errorOf(response, topic, 0), "partition 0 of the same request");
+            partitions.put(0, RawProduce.batchOf("fine"));
+            partitions.put(7, RawProduce.batchOf("nowhere"));
+            ProduceResponseData response = RawProduce.produce(connection, version, topic, partitions);
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), RawProduce.errorOf(response, topic, 7), "partition 7");
+            assertEquals(Errors.NONE.code(), RawProduce.errorOf(response, topic, 0), "partition 0 of the same request");
             assertConnectionAnswers(connection);
         }
         assertEquals(1L, endOffset(topic, 0), "the valid partition's batch was appended");
@@ -162,51 +158,10 @@ class BadInputTest {
     void aWriteToATopicThatDoesNotExistIsRefused() throws Exception {
         String topic = Clients.uniqueTopic("no-such-topic");
         try (RawKafkaConnection connection = RawKafkaConnection.open(broker, Duration.ofSeconds(10))) {
-            ProduceResponseData response = produce(connection, (short) 9, topic, Map.of(0, batchOf("x")));
-            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), errorOf(response, topic, 0), "unknown topic");
+            ProduceResponseData response = RawProduce.produce(connection, (short) 9, topic, Map.of(0, RawProduce.batchOf("x")));
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), RawProduce.errorOf(response, topic, 0), "unknown topic");
             assertConnectionAnswers(connection);
         }
-    }
-
-    /** One uncompressed v2 batch, serialized by kafka-clients. */
-    private static ByteBuffer batchOf(String... values) {
-        SimpleRecord[] records = new SimpleRecord[values.length];
-        for (int i = 0; i < values.length; i++) {
-            records[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(StandardCharsets.UTF_8),
-                    values[i].getBytes(StandardCharsets.UTF_8));
-        }
-        ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, records).buffer();
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-        copy.put(buffer.duplicate()).flip();
-        return copy;
-    }
-
-    private static ProduceResponseData produce(RawKafkaConnection connection, short version, String topic,
-                                               Map<Integer, ByteBuffer> batches) throws IOException {
-        ProduceRequestData request = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000);
-        ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName(topic);
-        batches.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> topicData.partitionData().add(
-                new ProduceRequestData.PartitionProduceData()
-                        .setIndex(e.getKey())
-                        .setRecords(MemoryRecords.readableRecords(e.getValue().duplicate()))));
-        request.topicData().add(topicData);
-        int correlationId = connection.send(request, version);
-        ByteBuffer body = connection.receive(correlationId, ApiKeys.PRODUCE, version);
-        return new ProduceResponseData(new ByteBufferAccessor(body), version);
-    }
-
-    private static short errorOf(ProduceResponseData response, String topic, int partition) {
-        for (ProduceResponseData.TopicProduceResponse t : response.responses()) {
-            if (!t.name().equals(topic)) {
-                continue;
-            }
-            for (ProduceResponseData.PartitionProduceResponse p : t.partitionResponses()) {
-                if (p.index() == partition) {
-                    return p.errorCode();
-                }
-            }
-        }
-        throw new AssertionError("no response for " + topic + "-" + partition + " in " + response);
     }
 
     /** The connection is alive: an ApiVersions v0 round trip on it succeeds. */

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,6 +23,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -91,11 +93,24 @@ public final class Clients {
         return Admin.create(config);
     }
 
-    /** Creates a topic with replication factor 1 and waits until the broker acknowledged it. */
+    /**
+     * Creates a topic with replication factor 1 and waits until describeTopics shows all its
+     * partitions with a leader (Kafka makes a new topic visible asynchronously).
+     */
     public static void createTopic(Broker broker, String topic, int partitions) throws Exception {
         try (Admin admin = admin(broker)) {
             admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.of((short) 1))))
                     .all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            Await.untilPasses(TIMEOUT, () -> {
+                TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                        .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+                assertEquals(partitions, description.partitions().size(), "partitions of " + description);
+                for (TopicPartitionInfo p : description.partitions()) {
+                    if (p.leader() == null || p.leader().isEmpty()) {
+                        fail("no leader yet: " + description);
+                    }
+                }
+            });
         }
     }
 
