@@ -146,14 +146,7 @@ public final class Partition {
      * {@code maxBytes} gives an empty result.
      */
     public LogReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
-        long hw = log.highWatermark();
-        LogReadResult r = log.read(fetchOffset, Math.max(0, maxBytes), hw);
-        if (!minOneBatch && r.isOk() && r.sizeInBytes() > maxBytes) {
-            // The log always includes the first batch; drop it when this partition may not exceed its budget.
-            return new LogReadResult(r.errorCode(), r.highWatermark(), r.logStartOffset(), r.logEndOffset(),
-                    java.util.List.of(), 0);
-        }
-        return r;
+        return log.read(fetchOffset, Math.max(0, maxBytes), log.highWatermark(), minOneBatch);
     }
 
     /**
@@ -208,9 +201,7 @@ public final class Partition {
     // ------------------------------------------------------------------ lifecycle
 
     void updateConfig(LogConfig config) {
-        // TODO(log): PartitionLog has no way to change its LogConfig while open; the new settings apply when
-        // the partition is next opened (broker restart).
-        LOG.info("Config of {}-{} changed; the log picks it up when it is next opened", topic.name(), index);
+        log.updateConfig(config);
     }
 
     void flush() {

@@ -156,6 +156,15 @@ class ProduceHandlerTest {
     }
 
     @Test
+    void acksAllNeedsEnoughInSyncReplicas() throws Exception {
+        server.broker().topics().create("strict", 1, Map.of("min.insync.replicas", "2"), false, false);
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 9, produce("strict", 0, (short) -1, batch(1, 1)));
+        assertEquals(Errors.NOT_ENOUGH_REPLICAS.code(), r.errorCode);
+        assertNotNull(r.errorMessage);
+        assertEquals(Errors.NONE.code(), produceOne((short) 9, produce("strict", 0, (short) 1, batch(1, 1))).errorCode);
+    }
+
+    @Test
     void internalTopicsOnlyForTheAdminClient() throws Exception {
         server.broker().topics().create("__internal_test", 1, Map.of(), true, false);
         assertEquals(Errors.INVALID_TOPIC_EXCEPTION.code(),
