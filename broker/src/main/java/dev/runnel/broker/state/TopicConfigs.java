@@ -95,7 +95,7 @@ public final class TopicConfigs {
     static {
         def("cleanup.policy", Type.LIST, "delete", oneOfList("compact", "delete"),
                 "Retention policy for old log segments: 'delete' removes them by time or size, 'compact' keeps the latest "
-                        + "record per key; both may be given. Runnel does not compact yet.",
+                        + "record per key; both may be given.",
                 syn("log.cleanup.policy", "delete"));
         def("compression.gzip.level", Type.INT, "-1", gzipLevel(),
                 "Compression level when compression.type is gzip: 1 to 9, or -1 for the codec's default.",
