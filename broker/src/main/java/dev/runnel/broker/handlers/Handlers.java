@@ -23,5 +23,16 @@ public final class Handlers {
         register.accept(new AlterConfigsHandler());
         register.accept(new IncrementalAlterConfigsHandler());
         register.accept(new DescribeClusterHandler());
+        register.accept(FindCoordinatorHandler.create(broker));
+        register.accept(JoinGroupHandler.create(broker));
+        register.accept(SyncGroupHandler.create(broker));
+        register.accept(HeartbeatHandler.create(broker));
+        register.accept(LeaveGroupHandler.create(broker));
+        register.accept(OffsetCommitHandler.create(broker));
+        register.accept(OffsetFetchHandler.create(broker));
+        register.accept(DescribeGroupsHandler.create(broker));
+        register.accept(ListGroupsHandler.create(broker));
+        register.accept(DeleteGroupsHandler.create(broker));
+        register.accept(OffsetDeleteHandler.create(broker));
     }
 }

@@ -36,6 +36,7 @@ public final class TopicManager implements AutoCloseable {
     private final Path metaDir;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final Map<UUID, Topic> byId = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Topic>> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TopicManager(BrokerConfig config) {
         this.config = config;
@@ -211,7 +212,22 @@ public final class TopicManager implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         LOG.info("Deleted topic {}", name);
+        for (java.util.function.Consumer<Topic> l : deletionListeners) {
+            try {
+                l.accept(t);
+            } catch (RuntimeException e) {
+                LOG.warn("Topic deletion listener failed for {}", name, e);
+            }
+        }
         return Result.ok(t);
+    }
+
+    /**
+     * Tells {@code listener} about every deleted topic (e.g. so the group coordinator drops its offsets). Called
+     * with this manager's lock held: hand real work to another thread.
+     */
+    public void addDeletionListener(java.util.function.Consumer<Topic> listener) {
+        deletionListeners.add(listener);
     }
 
     /** Grows a topic to {@code total} partitions (never shrinks). */

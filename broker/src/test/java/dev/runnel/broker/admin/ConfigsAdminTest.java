@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -217,7 +216,6 @@ class ConfigsAdminTest {
     }
 
     @Test
-    @Disabled("Partition.updateConfig (state/Partition.java) does not hand the new LogConfig to PartitionLog.updateConfig yet")
     void liveChangesReachThePartitionLog() throws Exception {
         createTopic("live");
         alter(false, TOPIC, "live", SET, "max.message.bytes", "2000000", SET, "message.timestamp.type", "LogAppendTime");

@@ -1,0 +1,144 @@
+package dev.runnel.broker.groups;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.BrokerConfig;
+import dev.runnel.broker.state.Partition;
+import dev.runnel.broker.state.Topic;
+import dev.runnel.broker.state.TopicManager;
+import dev.runnel.groupcoord.GroupCoordinator;
+import dev.runnel.groupcoord.GroupCoordinatorConfig;
+import dev.runnel.groupcoord.OffsetsTopic;
+import dev.runnel.groupcoord.Scheduler;
+import dev.runnel.wire.Errors;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker's consumer groups: the {@link GroupCoordinator} connected to this node's {@code __consumer_offsets}
+ * partitions, the broker timer and topic deletions. One per {@link Broker}; the group handlers share it.
+ *
+ * <p>The offsets topic is created when a client first looks for a group coordinator (as Kafka does), so a
+ * broker that never sees a group never opens its 50 partitions. On start-up an existing offsets topic is replayed
+ * before the first request is served.
+ */
+public final class GroupsService {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupsService.class);
+    private static final Map<Broker, GroupsService> SERVICES = new WeakHashMap<>();
+
+    private final TopicManager topics;
+    private final GroupCoordinator coordinator;
+    private final int numPartitions;
+    /** Runs timeouts (session expiry, rebalance deadlines) off the timer thread: they may append to the log. */
+    private final ExecutorService timeouts;
+
+    private GroupsService(BrokerConfig brokerConfig, TopicManager topics, HashedWheelTimer timer) {
+        this.topics = topics;
+        GroupCoordinatorConfig config = config(brokerConfig);
+        this.numPartitions = config.offsetsTopicPartitions();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "runnel-group-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+        this.timeouts = executor;
+        Scheduler scheduler = (delayMs, task) -> {
+            Timeout t = timer.newTimeout(x -> executor.execute(task), Math.max(1, delayMs), TimeUnit.MILLISECONDS);
+            return t::cancel;
+        };
+        this.coordinator = new GroupCoordinator(config, System::currentTimeMillis, scheduler,
+                new OffsetsTopicLog(this::offsetsPartition), this::partitionExists);
+        Topic existing = topics.get(OffsetsTopic.NAME);
+        if (existing != null && existing.partitionCount() != numPartitions) {
+            LOG.warn("{} has {} partitions but offsets.topic.num.partitions is {}: groups are placed by the topic's count",
+                    OffsetsTopic.NAME, existing.partitionCount(), numPartitions);
+        }
+        coordinator.loadAll();
+        topics.addDeletionListener(this::onTopicDeleted);
+    }
+
+    /** The service of this broker, created (and its offsets loaded) on first use. */
+    public static GroupsService of(Broker broker) {
+        synchronized (SERVICES) {
+            return SERVICES.computeIfAbsent(broker, b -> new GroupsService(b.config(), b.topics(), b.timer()));
+        }
+    }
+
+    static GroupCoordinatorConfig config(BrokerConfig c) {
+        GroupCoordinatorConfig d = GroupCoordinatorConfig.defaults();
+        return new GroupCoordinatorConfig(
+                intOr(c, "offsets.topic.num.partitions", d.offsetsTopicPartitions()),
+                intOr(c, "group.initial.rebalance.delay.ms", d.initialRebalanceDelayMs()),
+                intOr(c, "group.min.session.timeout.ms", d.minSessionTimeoutMs()),
+                intOr(c, "group.max.session.timeout.ms", d.maxSessionTimeoutMs()),
+                intOr(c, "group.max.size", d.maxGroupSize()),
+                d.newMemberJoinTimeoutMs(),
+                intOr(c, "offset.metadata.max.bytes", d.offsetMetadataMaxBytes()),
+                c.get("offsets.retention.minutes") != null ? Long.parseLong(c.get("offsets.retention.minutes")) * 60_000L
+                        : d.offsetsRetentionMs(),
+                c.get("offsets.retention.check.interval.ms") != null ? Long.parseLong(c.get("offsets.retention.check.interval.ms"))
+                        : d.offsetsRetentionCheckIntervalMs());
+    }
+
+    private static int intOr(BrokerConfig c, String key, int dflt) {
+        String v = c.get(key);
+        return v == null ? dflt : Integer.parseInt(v.trim());
+    }
+
+    /** What the coordinator needs to know about a request: version, client id and host (as Kafka prints it, "/1.2.3.4"). */
+    public static dev.runnel.groupcoord.RequestContext context(dev.runnel.broker.network.RequestContext ctx) {
+        return dev.runnel.groupcoord.RequestContext.of(ctx.apiVersion(), ctx.clientId(), "/" + ctx.clientHost());
+    }
+
+    public GroupCoordinator coordinator() {
+        return coordinator;
+    }
+
+    /**
+     * Makes sure {@code __consumer_offsets} exists (internal, compacted, offsets.topic.num.partitions partitions).
+     * Returns NONE, or the error that prevented it.
+     */
+    public Errors ensureOffsetsTopic() {
+        if (topics.get(OffsetsTopic.NAME) != null) {
+            return Errors.NONE;
+        }
+        TopicManager.Result r = topics.create(OffsetsTopic.NAME, numPartitions,
+                Map.of("cleanup.policy", "compact", "segment.bytes", "104857600", "compression.type", "producer"), true, false);
+        if (r.error() == Errors.NONE || r.error() == Errors.TOPIC_ALREADY_EXISTS) {
+            return Errors.NONE;
+        }
+        LOG.error("Cannot create {}: {} {}", OffsetsTopic.NAME, r.error(), r.message());
+        return r.error();
+    }
+
+    private Partition offsetsPartition(int index, boolean create) {
+        if (create && ensureOffsetsTopic() != Errors.NONE) {
+            return null;
+        }
+        return topics.partition(OffsetsTopic.NAME, index);
+    }
+
+    private boolean partitionExists(String topic, int partition) {
+        Topic t = topics.get(topic);
+        return t != null && partition >= 0 && partition < t.partitionCount();
+    }
+
+    private void onTopicDeleted(Topic topic) {
+        // Called with the topic manager's lock held: do the work elsewhere, where taking a shard's lock is safe.
+        timeouts.execute(() -> {
+            if (topic.name().equals(OffsetsTopic.NAME)) {
+                LOG.warn("{} was deleted: every group and committed offset is gone", OffsetsTopic.NAME);
+                coordinator.loadAll();
+            } else {
+                coordinator.onTopicDeleted(topic.name());
+            }
+        });
+    }
+}

@@ -1,0 +1,105 @@
+package dev.runnel.broker.groups;
+
+import dev.runnel.broker.state.Partition;
+import dev.runnel.groupcoord.CoordinatorLog;
+import dev.runnel.groupcoord.CoordinatorRecord;
+import dev.runnel.log.AppendResult;
+import dev.runnel.log.LogReadResult;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.records.BatchBuilder;
+import dev.runnel.wire.records.BatchCursor;
+import dev.runnel.wire.records.RecordBatch;
+import dev.runnel.wire.records.RecordCursor;
+import dev.runnel.wire.records.RecordsException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * The coordinator's records in the partitions of {@code __consumer_offsets}: one RecordBatch v2 per operation
+ * (uncompressed, no producer id, as Kafka's coordinator writes them), read back batch by batch on load.
+ */
+final class OffsetsTopicLog implements CoordinatorLog {
+    private static final int READ_CHUNK_BYTES = 1 << 20;
+
+    /** The partition, creating the topic when {@code create} and it does not exist yet; null otherwise. */
+    interface Partitions {
+        Partition partition(int index, boolean create);
+    }
+
+    private final Partitions partitions;
+
+    OffsetsTopicLog(Partitions partitions) {
+        this.partitions = partitions;
+    }
+
+    @Override
+    public long append(int partition, long timestampMs, List<CoordinatorRecord> records) {
+        Partition p = partitions.partition(partition, true);
+        if (p == null || !p.isOnline()) {
+            throw new CoordinatorLogException(Errors.NOT_LEADER_OR_FOLLOWER, "__consumer_offsets-" + partition + " is not available", null);
+        }
+        BatchBuilder batch = new BatchBuilder();
+        for (CoordinatorRecord r : records) {
+            batch.append(timestampMs, r.serializeKey(), r.serializeValue());
+        }
+        AppendResult result;
+        try {
+            result = p.appendAsLeader(batch.build());
+        } catch (RuntimeException e) {
+            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, e.getMessage(), e);
+        }
+        if (!result.isOk()) {
+            throw new CoordinatorLogException(Errors.forCode((short) result.errorCode()), result.errorMessage(), null);
+        }
+        return result.firstOffset();
+    }
+
+    @Override
+    public void read(int partition, RecordVisitor visitor) {
+        Partition p = partitions.partition(partition, false);
+        if (p == null) {
+            return;
+        }
+        long offset = p.logStartOffset();
+        long end = p.logEndOffset();
+        try {
+            while (offset < end) {
+                LogReadResult r = p.log().read(offset, READ_CHUNK_BYTES, end, true);
+                if (!r.isOk()) {
+                    throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " at " + offset
+                            + " failed with error " + r.errorCode(), null);
+                }
+                if (r.sizeInBytes() == 0) {
+                    break;
+                }
+                ByteBuffer bytes = r.toByteBuffer();
+                BatchCursor batches = new BatchCursor(bytes);
+                long before = offset;
+                while (batches.next()) {
+                    RecordBatch batch = batches.batch();
+                    if (!batch.isControl()) {
+                        try (RecordCursor records = RecordCursor.open(batch)) {
+                            while (records.next()) {
+                                if (records.offset() < offset) {
+                                    continue;
+                                }
+                                byte[] key = records.key();
+                                byte[] value = records.value();
+                                visitor.accept(records.offset(), batch.producerId(), key == null ? null : ByteBuffer.wrap(key),
+                                        value == null ? null : ByteBuffer.wrap(value));
+                            }
+                        }
+                    }
+                    offset = Math.max(offset, batch.nextOffset());
+                }
+                if (offset == before) {
+                    break;
+                }
+            }
+        } catch (IOException | RecordsException e) {
+            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " failed: " + e.getMessage(), e);
+        }
+    }
+}

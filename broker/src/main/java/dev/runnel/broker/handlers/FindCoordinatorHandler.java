@@ -1,0 +1,90 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.groups.GroupsService;
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.FindCoordinatorRequestData;
+import dev.runnel.wire.message.FindCoordinatorResponseData;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * FindCoordinator (10), v0-6. A single node coordinates every group: the answer is this node, once
+ * {@code __consumer_offsets} exists (it is created on the first lookup, as Kafka does). v4+ asks for several keys at
+ * once. Transaction coordinators do not exist yet (COORDINATOR_NOT_AVAILABLE); share-group keys get
+ * INVALID_REQUEST before v6 and COORDINATOR_NOT_AVAILABLE after, as in Kafka 3.9.
+ */
+public final class FindCoordinatorHandler implements ApiHandler {
+    static final byte GROUP = 0;
+    static final byte TRANSACTION = 1;
+    static final byte SHARE = 2;
+
+    private final GroupsService groups;
+
+    private FindCoordinatorHandler(GroupsService groups) {
+        this.groups = groups;
+    }
+
+    public static FindCoordinatorHandler create(Broker broker) {
+        return new FindCoordinatorHandler(GroupsService.of(broker));
+    }
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.FIND_COORDINATOR;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 6;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        FindCoordinatorRequestData req = (FindCoordinatorRequestData) request;
+        short version = ctx.apiVersion();
+        Broker broker = ctx.broker();
+        FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
+        if (version >= 4) {
+            for (String key : req.coordinatorKeys) {
+                Errors error = lookup(req.keyType, key, version);
+                FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
+                        .setErrorCode(error.code());
+                if (error == Errors.NONE) {
+                    c.setNodeId(broker.nodeId()).setHost(broker.advertisedHost()).setPort(broker.advertisedPort()).setErrorMessage(null);
+                } else {
+                    c.setNodeId(-1).setHost("").setPort(-1).setErrorMessage(message(error));
+                }
+                resp.coordinators.add(c);
+            }
+            return CompletableFuture.completedFuture(resp);
+        }
+        Errors error = lookup(req.keyType, req.key, version);
+        resp.setErrorCode(error.code());
+        if (error == Errors.NONE) {
+            resp.setNodeId(broker.nodeId()).setHost(broker.advertisedHost()).setPort(broker.advertisedPort()).setErrorMessage(null);
+        } else {
+            resp.setNodeId(-1).setHost("").setPort(-1).setErrorMessage(message(error));
+        }
+        return CompletableFuture.completedFuture(resp);
+    }
+
+    private Errors lookup(byte keyType, String key, short version) {
+        return switch (keyType) {
+            case GROUP -> groups.ensureOffsetsTopic() == Errors.NONE ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
+            case TRANSACTION -> Errors.COORDINATOR_NOT_AVAILABLE;
+            case SHARE -> version < 6 ? Errors.INVALID_REQUEST : Errors.COORDINATOR_NOT_AVAILABLE;
+            default -> Errors.INVALID_REQUEST;
+        };
+    }
+
+    private static String message(Errors error) {
+        return switch (error) {
+            case COORDINATOR_NOT_AVAILABLE -> "The coordinator is not available.";
+            case INVALID_REQUEST -> "Unknown or unsupported coordinator key type.";
+            default -> error.name();
+        };
+    }
+}
