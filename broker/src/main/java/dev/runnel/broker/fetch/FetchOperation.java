@@ -268,8 +268,9 @@ public final class FetchOperation implements Partition.AppendListener {
                     return true;
                 }
             }
-            LogReadResult r = fromFollower ? followerRead(p, rp.fetchOffset, budget, minOneBatch)
-                    : p.read(rp.fetchOffset, budget, minOneBatch);
+            // Consumers read below the high watermark; a replica (fromFollower) could read to the log end
+            // offset, which on a single node is the same place.
+            LogReadResult r = p.read(rp.fetchOffset, budget, minOneBatch);
             if (!r.isOk()) {
                 Errors e = r.errorCode() == LogErrors.OFFSET_OUT_OF_RANGE ? Errors.OFFSET_OUT_OF_RANGE
                         : storageError(r.errorCode());
@@ -285,11 +286,6 @@ public final class FetchOperation implements Partition.AppendListener {
             fillError(pd, Errors.UNKNOWN_SERVER_ERROR);
             return true;
         }
-    }
-
-    private LogReadResult followerRead(Partition p, long fetchOffset, int budget, boolean minOneBatch) {
-        // A replica may read up to the log end offset; on a single node that is the high watermark anyway.
-        return p.read(fetchOffset, budget, minOneBatch);
     }
 
     private Errors storageError(int code) {
