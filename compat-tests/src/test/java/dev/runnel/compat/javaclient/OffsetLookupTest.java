@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -24,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The consumer's offset lookups (ListOffsets): earliest and latest offsets of a written and of an
- * empty partition, offsetsForTimes with exact, in-between and too-late timestamps, and seeking to
- * what they return.
+ * Offset lookups (ListOffsets) from the consumer and the AdminClient: earliest and latest offsets
+ * of a written and of an empty partition, offsetsForTimes with exact, in-between and too-late
+ * timestamps, the max-timestamp spec, and seeking to what they return.
  */
 @Tag("java-client")
 class OffsetLookupTest {
@@ -108,6 +111,26 @@ class OffsetLookupTest {
                 assertEquals(TimestampType.CREATE_TIME, record.timestampType());
             }
         }
+    }
+
+    @Test
+    void adminListOffsetsForEachSpec() throws Exception {
+        try (Admin admin = Clients.admin(broker)) {
+            assertEquals(0, listOffset(admin, OffsetSpec.earliest()).offset(), "earliest");
+            assertEquals(COUNT, listOffset(admin, OffsetSpec.latest()).offset(), "latest");
+
+            ListOffsetsResult.ListOffsetsResultInfo max = listOffset(admin, OffsetSpec.maxTimestamp());
+            assertEquals(COUNT - 1, max.offset(), "offset of the record with the largest timestamp");
+            assertEquals(BASE + (COUNT - 1) * 1000L, max.timestamp(), "the largest timestamp");
+
+            ListOffsetsResult.ListOffsetsResultInfo byTime = listOffset(admin, OffsetSpec.forTimestamp(BASE + 3500));
+            assertEquals(4, byTime.offset(), "first offset at or after the timestamp");
+            assertEquals(BASE + 4000, byTime.timestamp());
+        }
+    }
+
+    private static ListOffsetsResult.ListOffsetsResultInfo listOffset(Admin admin, OffsetSpec spec) throws Exception {
+        return admin.listOffsets(Map.of(written, spec)).partitionResult(written).get(20, TimeUnit.SECONDS);
     }
 
     @Test

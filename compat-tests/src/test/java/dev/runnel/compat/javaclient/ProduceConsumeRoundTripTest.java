@@ -155,6 +155,58 @@ class ProduceConsumeRoundTripTest {
         }
     }
 
+    @Test
+    void smallFetchSizesWalkThroughManyBatchesInOrder() throws Exception {
+        String topic = Clients.uniqueTopic("small-fetches");
+        Clients.createTopic(broker, topic, 1);
+        int count = 3000;
+        String padding = "x".repeat(300);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker,
+                Map.of(ProducerConfig.BATCH_SIZE_CONFIG, 8192, ProducerConfig.LINGER_MS_CONFIG, 5))) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "key-" + i, i + padding));
+            }
+            producer.flush();
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        // Fetch responses much smaller than the data: many fetches, each ending in the middle of a
+        // batch that the next fetch must return again from its start.
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of(
+                "max.partition.fetch.bytes", 10_000, "fetch.max.bytes", 10_000, "max.poll.records", 97))) {
+            consumer.assign(Set.of(tp));
+            consumer.seekToBeginning(Set.of(tp));
+            List<ConsumerRecord<String, String>> records = Clients.pollAtLeast(consumer, count);
+            assertEquals(count, records.size(), "no record twice, none missing");
+            for (int i = 0; i < count; i++) {
+                assertEquals(i, records.get(i).offset());
+                assertEquals("key-" + i, records.get(i).key());
+                assertEquals(i + padding, records.get(i).value());
+            }
+        }
+        assertTrue(StoredBatches.fetchFromStart(broker, topic, 0).size() > 20, "the data spans many batches");
+    }
+
+    @Test
+    void aReadCommittedConsumerSeesNonTransactionalRecords() throws Exception {
+        String topic = Clients.uniqueTopic("read-committed");
+        Clients.createTopic(broker, topic, 1);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker)) {
+            for (int i = 0; i < 5; i++) {
+                producer.send(record(topic, i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of("isolation.level", "read_committed"))) {
+            assertEquals(Map.of(tp, 5L), consumer.endOffsets(Set.of(tp)), "last stable offset = end of the log");
+            consumer.assign(Set.of(tp));
+            consumer.seekToBeginning(Set.of(tp));
+            List<ConsumerRecord<String, String>> records = Clients.pollAtLeast(consumer, 5);
+            for (int i = 0; i < 5; i++) {
+                assertRecord(i, records.get(i));
+            }
+        }
+    }
+
     private static ProducerRecord<String, String> record(String topic, int i) {
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "key-" + i, "value-" + i + "-é✓");
         record.headers().add("index", Integer.toString(i).getBytes(StandardCharsets.UTF_8));

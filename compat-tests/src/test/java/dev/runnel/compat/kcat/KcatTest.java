@@ -18,8 +18,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +130,27 @@ class KcatTest {
         Result consumed = kcat(null, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\\n")
                 .assertExitCode(0);
         assertEquals(List.of("a", "b", "c"), consumed.stdoutLines().stream().sorted().toList());
+    }
+
+    @Test
+    void consumeFromATimestampAndFromTheEnd() throws Exception {
+        String topic = Clients.uniqueTopic("kcat-offsets");
+        Clients.createTopic(broker, topic, 1);
+        long base = 1_700_000_000_000L;
+        try (KafkaProducer<String, String> producer = Clients.producer(broker)) {
+            for (int i = 0; i < 10; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, base + i * 1000L, "k" + i, "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        // -o s@<ms>: librdkafka looks the offset up by timestamp (ListOffsets).
+        Result fromTime = kcat(null, "-C", "-t", topic, "-p", "0", "-o", "s@" + (base + 6500), "-e", "-q",
+                "-f", "%o %k %s %T\\n").assertExitCode(0);
+        assertEquals(List.of("7 k7 v7 " + (base + 7000), "8 k8 v8 " + (base + 8000), "9 k9 v9 " + (base + 9000)),
+                fromTime.stdoutLines(), "records from the timestamp on");
+        // -o -2: two before the end (ListOffsets latest).
+        Result fromEnd = kcat(null, "-C", "-t", topic, "-p", "0", "-o", "-2", "-e", "-q", "-f", "%o %s\\n")
+                .assertExitCode(0);
+        assertEquals(List.of("8 v8", "9 v9"), fromEnd.stdoutLines(), "the last two records");
     }
 
     private static Result kcat(String stdin, String... args) throws Exception {

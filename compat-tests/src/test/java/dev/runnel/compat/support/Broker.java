@@ -54,6 +54,30 @@ public final class Broker implements BeforeAllCallback, AfterAllCallback, AutoCl
             throw new IllegalStateException("broker already started at " + server.bootstrapServers());
         }
         logDir = Files.createTempDirectory("runnel-compat-");
+        try {
+            startOn(logDir);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    /**
+     * Stops the broker gracefully and starts a new one on the same log directory (and a new free
+     * port: clients must be created again from {@link #bootstrapServers()}).
+     */
+    public synchronized Broker restart() throws IOException {
+        RunnelServer old = running();
+        String oldAddress = old.bootstrapServers();
+        old.close();
+        server = null;
+        System.out.printf("[compat] broker %s stopped for a restart%n", oldAddress);
+        startOn(logDir);
+        return this;
+    }
+
+    private void startOn(Path logDir) throws IOException {
         Properties props = new Properties();
         props.setProperty("node.id", Integer.toString(NODE_ID));
         props.setProperty("listeners", "PLAINTEXT://127.0.0.1:0");
@@ -65,17 +89,15 @@ public final class Broker implements BeforeAllCallback, AfterAllCallback, AutoCl
         long millis = (System.nanoTime() - startNanos) / 1_000_000;
         System.out.printf("[compat] broker listening on %s (started in %d ms, log.dirs=%s, overrides=%s)%n",
                 server.bootstrapServers(), millis, logDir, overrides);
-        return this;
     }
 
     @Override
     public synchronized void close() {
-        if (server == null) {
-            return;
-        }
         try {
-            server.close();
-            System.out.printf("[compat] broker %s stopped%n", server.bootstrapServers());
+            if (server != null) {
+                server.close();
+                System.out.printf("[compat] broker %s stopped%n", server.bootstrapServers());
+            }
         } finally {
             server = null;
             deleteRecursively(logDir);

@@ -115,6 +115,16 @@ public final class Clients {
     }
 
     /**
+     * Waits until the producer's metadata shows {@code partitions} partitions of the topic (Kafka
+     * makes topics created through the admin API visible asynchronously).
+     */
+    public static void awaitPartitions(KafkaProducer<String, String> producer, String topic, int partitions)
+            throws Exception {
+        Await.untilPasses(TIMEOUT, () -> assertEquals(partitions, producer.partitionsFor(topic).size(),
+                "partitions of " + topic + " in the producer's metadata"));
+    }
+
+    /**
      * Polls until {@code expected} records arrived or {@link #TIMEOUT} passed; fails in the latter
      * case with what did arrive. Returns every record seen (possibly more than expected).
      */
