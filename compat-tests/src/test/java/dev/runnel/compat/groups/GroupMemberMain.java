@@ -24,7 +24,9 @@ public final class GroupMemberMain {
         String bootstrap = args[0];
         String topic = args[1];
         String group = args[2];
+        String assignor = args.length > 3 ? args[3] : "org.apache.kafka.clients.consumer.RangeAssignor";
         Map<String, Object> config = Map.of(
+                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, assignor,
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.GROUP_ID_CONFIG, group,
                 ConsumerConfig.CLIENT_ID_CONFIG, "doomed",

@@ -20,8 +20,9 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Three members, one of them in another JVM that is killed (no LeaveGroup): after its session timeout the group
@@ -33,18 +34,19 @@ class KilledMemberTest {
     @RegisterExtension
     static final Broker broker = Broker.create();
 
-    @Test
-    void aKilledMembersPartitionsMoveAfterTheSessionTimeout() throws Exception {
-        String topic = Clients.uniqueTopic("killed");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"range", "roundrobin", "sticky", "cooperative-sticky"})
+    void aKilledMembersPartitionsMoveAfterTheSessionTimeout(String assignor) throws Exception {
+        String topic = Clients.uniqueTopic("killed-" + assignor);
         String group = "killed-" + topic;
         Clients.createTopic(broker, topic, PARTITIONS);
-        Map<String, Object> config = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-                "org.apache.kafka.clients.consumer.RangeAssignor");
+        String assignorClass = JavaConsumerGroupTest.assignorClass(assignor);
+        Map<String, Object> config = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, assignorClass);
         Path out = Files.createTempFile("doomed-member-", ".out");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process doomed = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classpath,
-                GroupMemberMain.class.getName(), broker.bootstrapServers(), topic, group)
+                GroupMemberMain.class.getName(), broker.bootstrapServers(), topic, group, assignorClass)
                 .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         try (KafkaConsumer<String, String> a = GroupClients.groupConsumer(broker, group, "a", config);
