@@ -593,6 +593,14 @@ public final class TopicConfigs {
                 .withFlushIntervalMessages((Long) effectiveParsed(broker, o, "flush.messages"))
                 .withMessageTimestampType(TimestampType.forName((String) effectiveParsed(broker, o, "message.timestamp.type")))
                 .withRetentionMs((Long) effectiveParsed(broker, o, "retention.ms"))
-                .withRetentionBytes((Long) effectiveParsed(broker, o, "retention.bytes"));
+                .withRetentionBytes((Long) effectiveParsed(broker, o, "retention.bytes"))
+                .withCleanup(LogConfig.Cleanup.defaults()
+                        .withPolicy(String.join(",", ((List<?>) effectiveParsed(broker, o, "cleanup.policy")).stream()
+                                .map(Object::toString).toList()))
+                        .withDeleteRetentionMs((Long) effectiveParsed(broker, o, "delete.retention.ms"))
+                        .withFileDeleteDelayMs((Long) effectiveParsed(broker, o, "file.delete.delay.ms"))
+                        .withMinCleanableDirtyRatio((Double) effectiveParsed(broker, o, "min.cleanable.dirty.ratio"))
+                        .withMinCompactionLagMs((Long) effectiveParsed(broker, o, "min.compaction.lag.ms"))
+                        .withMaxCompactionLagMs((Long) effectiveParsed(broker, o, "max.compaction.lag.ms")));
     }
 }
