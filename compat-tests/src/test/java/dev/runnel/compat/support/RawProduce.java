@@ -16,9 +16,9 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
  * Hand-sent Produce requests whose batches are built by kafka-clients ({@code MemoryRecords}) and
  * whose bodies are serialized by its generated {@code ProduceRequestData}.
  *
- * <p>Kept apart from the test classes on purpose: it uses kafka-clients 4.x's
- * {@code record.internal} package, and a test class referring to it directly could not even be
- * loaded (for JUnit's tag filtering) in the run that swaps in kafka-clients 3.9.
+ * <p>Everything touching kafka-clients 4.x's {@code record.internal} package sits in the nested
+ * {@link Records4} class: this class and the tests using it must stay loadable (for JUnit's tag
+ * filtering) in the run that swaps in kafka-clients 3.9, where that package does not exist.
  */
 public final class RawProduce {
 
@@ -27,27 +27,13 @@ public final class RawProduce {
 
     /** One uncompressed RecordBatch v2 holding the given values (keys k0, k1, ...). */
     public static ByteBuffer batchOf(String... values) {
-        SimpleRecord[] records = new SimpleRecord[values.length];
-        for (int i = 0; i < values.length; i++) {
-            records[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(StandardCharsets.UTF_8),
-                    values[i].getBytes(StandardCharsets.UTF_8));
-        }
-        ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, records).buffer();
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-        copy.put(buffer.duplicate()).flip();
-        return copy;
+        return Records4.batchOf(values);
     }
 
     /** Sends one Produce (acks=-1) with a batch per partition and returns the parsed response. */
     public static ProduceResponseData produce(RawKafkaConnection connection, short version, String topic,
                                               Map<Integer, ByteBuffer> batches) throws IOException {
-        ProduceRequestData request = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000);
-        ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName(topic);
-        batches.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> topicData.partitionData().add(
-                new ProduceRequestData.PartitionProduceData()
-                        .setIndex(e.getKey())
-                        .setRecords(MemoryRecords.readableRecords(e.getValue().duplicate()))));
-        request.topicData().add(topicData);
+        ProduceRequestData request = Records4.request(topic, batches);
         int correlationId = connection.send(request, version);
         ByteBuffer body = connection.receive(correlationId, ApiKeys.PRODUCE, version);
         return new ProduceResponseData(new ByteBufferAccessor(body), version);
@@ -66,5 +52,32 @@ public final class RawProduce {
             }
         }
         throw new AssertionError("no response for " + topic + "-" + partition + " in " + response);
+    }
+
+    /** Loaded only when a Produce is actually built (kafka-clients 4.x record classes). */
+    private static final class Records4 {
+
+        static ByteBuffer batchOf(String... values) {
+            SimpleRecord[] records = new SimpleRecord[values.length];
+            for (int i = 0; i < values.length; i++) {
+                records[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(StandardCharsets.UTF_8),
+                        values[i].getBytes(StandardCharsets.UTF_8));
+            }
+            ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, records).buffer();
+            ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
+            copy.put(buffer.duplicate()).flip();
+            return copy;
+        }
+
+        static ProduceRequestData request(String topic, Map<Integer, ByteBuffer> batches) {
+            ProduceRequestData request = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000);
+            ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName(topic);
+            batches.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> topicData.partitionData().add(
+                    new ProduceRequestData.PartitionProduceData()
+                            .setIndex(e.getKey())
+                            .setRecords(MemoryRecords.readableRecords(e.getValue().duplicate()))));
+            request.topicData().add(topicData);
+            return request;
+        }
     }
 }
