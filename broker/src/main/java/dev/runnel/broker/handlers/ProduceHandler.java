@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * Checks follow Kafka's KafkaApis/ReplicaManager order: transactional records without a transactional id
  * fail the whole request; then per partition: unknown topic or partition, the v3+ record shape (one v2
  * batch, no zstd before v7), required acks, writes to internal topics, and finally the log's validation
- * (CRC, sizes, record layout, timestamps, producer sequences). acks=-1 on a topic whose
- * {@code min.insync.replicas} is above 1 gets NOT_ENOUGH_REPLICAS, as Kafka answers when the ISR is too
- * small. The records are a view of the request frame; the log writes them to its file before this
+ * (CRC, sizes, record layout, timestamps, producer sequences). acks=-1 needs an ISR of at least
+ * {@code min.insync.replicas}, capped at the replication factor as Kafka 4.x does (Kafka 3.x refused such
+ * writes with NOT_ENOUGH_REPLICAS); on this single node the ISR is always the whole replica set. The records are a view of the request frame; the log writes them to its file before this
  * returns. acks=0 gets no response, and as in Kafka the
  * connection is closed when such a request failed, so that the producer notices and refreshes metadata.
  * acks=-1 is answered right after the append: on a single node the append is the whole ISR.
@@ -74,10 +74,9 @@ public final class ProduceHandler implements ApiHandler {
                         .setName(td.name);
                 tr.partitionResponses = new ArrayList<>(td.partitionData.size());
                 Topic topic = topics.get(td.name);
-                int minIsr = acks == -1 && topic != null ? minInsyncReplicas(ctx, topic) : 1;
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                     ProduceResponseData.PartitionProduceResponse pr = produce(version, acksValid, internalAllowed,
-                            minIsr, topic, td.name, pd, req.transactionalId);
+                            topic, td.name, pd, req.transactionalId);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);
                 }
@@ -97,7 +96,7 @@ public final class ProduceHandler implements ApiHandler {
     }
 
     private static ProduceResponseData.PartitionProduceResponse produce(short version, boolean acksValid,
-                                                                       boolean internalAllowed, int minIsr, Topic topic,
+                                                                       boolean internalAllowed, Topic topic,
                                                                        String topicName,
                                                                        ProduceRequestData.PartitionProduceData pd,
                                                                        String transactionalId) {
@@ -122,12 +121,6 @@ public final class ProduceHandler implements ApiHandler {
         if (transactionalId != null && buf != null && ProduceChecks.isTransactional(buf)) {
             return error(pd.index, Errors.INVALID_TXN_STATE,
                     "Transactions are not supported by this broker yet", partition.logStartOffset());
-        }
-        if (minIsr > 1) {
-            // Kafka refuses acks=all when the ISR (here: this node alone) is smaller than min.insync.replicas
-            return error(pd.index, Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR [" + partition.leaderId()
-                    + "] is insufficient to satisfy the min.isr requirement of " + minIsr + " for partition "
-                    + topicName + "-" + pd.index, partition.logStartOffset());
         }
         if (buf == null) {
             // Produce v0-2 with a null record set: nothing Kafka's log would accept either.
@@ -162,19 +155,6 @@ public final class ProduceHandler implements ApiHandler {
                 .setBaseOffset(r.firstOffset())
                 .setLogAppendTimeMs(r.logAppendTime())
                 .setLogStartOffset(r.logStartOffset());
-    }
-
-    /** The topic's {@code min.insync.replicas}, else the broker's (Kafka's default 1). */
-    private static int minInsyncReplicas(RequestContext ctx, Topic topic) {
-        String v = topic.configOverrides().get("min.insync.replicas");
-        if (v == null) {
-            v = ctx.broker().config().get("min.insync.replicas");
-        }
-        try {
-            return v == null ? 1 : Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            return 1;
-        }
     }
 
     private static ProduceResponseData.PartitionProduceResponse error(int index, Errors e, String message, long logStartOffset) {
