@@ -1,6 +1,7 @@
 package dev.runnel.broker;
 
 import dev.runnel.broker.handlers.ApiHandler;
+import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.state.TopicManager;
 import dev.runnel.wire.message.ApiKeys;
 import io.netty.util.HashedWheelTimer;
@@ -15,14 +16,16 @@ public final class Broker {
     private final TopicManager topics;
     private final Map<ApiKeys, ApiHandler> handlers = new EnumMap<>(ApiKeys.class);
     private final HashedWheelTimer timer;
+    private final BrokerMetrics metrics;
     private volatile String advertisedHost;
     private volatile int advertisedPort;
 
-    Broker(BrokerConfig config, String clusterId, TopicManager topics, HashedWheelTimer timer) {
+    Broker(BrokerConfig config, String clusterId, TopicManager topics, HashedWheelTimer timer, BrokerMetrics metrics) {
         this.config = config;
         this.clusterId = clusterId;
         this.topics = topics;
         this.timer = timer;
+        this.metrics = metrics;
     }
 
     void register(ApiHandler h) {
@@ -57,6 +60,11 @@ public final class Broker {
     /** Timer for delayed operations (fetch long-poll, produce timeouts); tasks must be cheap. */
     public HashedWheelTimer timer() {
         return timer;
+    }
+
+    /** The broker's meters (request, topic, connection, purgatory counters); see {@link BrokerMetrics}. */
+    public BrokerMetrics metrics() {
+        return metrics;
     }
 
     public String advertisedHost() {

@@ -57,7 +57,7 @@ public final class BrokerConfig {
             "cluster.id", "log.retention.ms", "log.retention.minutes", "num.network.threads", "num.io.threads",
             "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
             "log.retention.check.interval.ms", "group.min.session.timeout.ms", "group.max.session.timeout.ms",
-            "metrics.port", "controller.quorum.bootstrap.servers");
+            "metrics.port", "metrics.enabled", "controller.quorum.bootstrap.servers");
 
     private final Map<String, String> values;
 

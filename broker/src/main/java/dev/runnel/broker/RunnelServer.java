@@ -1,6 +1,9 @@
 package dev.runnel.broker;
 
+import dev.runnel.broker.groups.GroupsService;
 import dev.runnel.broker.handlers.Handlers;
+import dev.runnel.broker.metrics.BrokerMetrics;
+import dev.runnel.broker.metrics.MetricsHttpServer;
 import dev.runnel.broker.network.FrameDecoder;
 import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.state.TopicManager;
@@ -19,7 +22,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,15 +39,57 @@ public final class RunnelServer implements AutoCloseable {
     private final Channel serverChannel;
     private final HashedWheelTimer timer;
     private final int port;
+    private final MetricsHttpServer metricsServer;
+    private final ThreadTracker threads;
     private volatile boolean closed;
 
-    private RunnelServer(Broker broker, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, HashedWheelTimer timer, int port) {
+    private RunnelServer(Broker broker, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, HashedWheelTimer timer,
+                         int port, MetricsHttpServer metricsServer, ThreadTracker threads) {
         this.broker = broker;
         this.boss = boss;
         this.workers = workers;
         this.serverChannel = serverChannel;
         this.timer = timer;
         this.port = port;
+        this.metricsServer = metricsServer;
+        this.threads = threads;
+    }
+
+    /**
+     * Remembers the threads of this server's pools so that {@link #close()} returns only once they have exited:
+     * Netty's termination future completes a moment before its threads end, and tests that start and stop many
+     * brokers in one JVM count threads.
+     */
+    private static final class ThreadTracker {
+        private final List<Thread> threads = new CopyOnWriteArrayList<>();
+
+        DefaultThreadFactory factory(String name) {
+            return new DefaultThreadFactory(name, true) {
+                @Override
+                protected Thread newThread(Runnable r, String threadName) {
+                    Thread t = super.newThread(r, threadName);
+                    threads.add(t);
+                    return t;
+                }
+            };
+        }
+
+        void joinAll() {
+            for (Thread t : threads) {
+                if (t == Thread.currentThread()) {
+                    continue;
+                }
+                try {
+                    t.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (t.isAlive()) {
+                    LOG.warn("Thread {} still running 5 s after shutdown", t.getName());
+                }
+            }
+        }
     }
 
     public static RunnelServer start(BrokerConfig config) throws IOException {
@@ -51,14 +98,22 @@ public final class RunnelServer implements AutoCloseable {
         Files.createDirectories(dataDir);
         String clusterId = clusterId(dataDir);
         TopicManager topics = TopicManager.open(config);
-        HashedWheelTimer timer = new HashedWheelTimer(new DefaultThreadFactory("runnel-timer", true), 5, TimeUnit.MILLISECONDS);
-        Broker broker = new Broker(config, clusterId, topics, timer);
+        ThreadTracker threads = new ThreadTracker();
+        HashedWheelTimer timer = new HashedWheelTimer(threads.factory("runnel-timer"), 5, TimeUnit.MILLISECONDS);
+        String metricsPort = config.get("metrics.port");
+        boolean serveMetrics = metricsPort != null && !metricsPort.isBlank();
+        BrokerMetrics metrics = serveMetrics || Boolean.parseBoolean(config.get("metrics.enabled"))
+                ? BrokerMetrics.enabled() : BrokerMetrics.disabled();
+        Broker broker = new Broker(config, clusterId, topics, timer, metrics);
+        metrics.bind(broker);
         Handlers.registerAll(broker, broker::register);
 
-        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-acceptor", true));
-        EventLoopGroup workers = new NioEventLoopGroup(0, new DefaultThreadFactory("runnel-network", true));
+        EventLoopGroup boss = new NioEventLoopGroup(1, threads.factory("runnel-acceptor"));
+        EventLoopGroup workers = new NioEventLoopGroup(0, threads.factory("runnel-network"));
         BrokerConfig.Listener listener = config.listener();
-        Channel ch;
+        String bindHost = listener.host().isEmpty() || listener.host().equals("0.0.0.0") ? null : listener.host();
+        Channel ch = null;
+        MetricsHttpServer metricsServer = null;
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(boss, workers)
@@ -72,25 +127,38 @@ public final class RunnelServer implements AutoCloseable {
                             c.pipeline().addLast("requests", new KafkaRequestHandler(broker));
                         }
                     });
-            String bindHost = listener.host().isEmpty() || listener.host().equals("0.0.0.0") ? null : listener.host();
             InetSocketAddress addr = bindHost == null ? new InetSocketAddress(listener.port()) : new InetSocketAddress(bindHost, listener.port());
             ch = b.bind(addr).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            if (serveMetrics) {
+                try {
+                    metricsServer = MetricsHttpServer.start(bindHost, Integer.parseInt(metricsPort.trim()), metrics);
+                } catch (IOException | RuntimeException e) {
+                    throw new IOException("Cannot serve metrics on " + listener.host() + ":" + metricsPort.trim() + ": " + e.getMessage(), e);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                ch.close().syncUninterruptibly();
+            }
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
             timer.stop();
+            GroupsService.closeFor(broker);
+            threads.joinAll();
             topics.close();
-            throw new IOException("Cannot listen on " + listener.host() + ":" + listener.port() + ": " + e.getMessage(), e);
+            metrics.close();
+            throw e instanceof IOException io ? io
+                    : new IOException("Cannot listen on " + listener.host() + ":" + listener.port() + ": " + e.getMessage(), e);
         }
         int boundPort = ((InetSocketAddress) ch.localAddress()).getPort();
         BrokerConfig.Listener adv = config.advertisedListener();
         String advHost = adv.host().isEmpty() || adv.host().equals("0.0.0.0") ? "localhost" : adv.host();
         int advPort = adv.port() == 0 || config.get("advertised.listeners") == null ? boundPort : adv.port();
         broker.setAdvertised(advHost, advPort);
-        LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}",
+        LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}{}",
                 config.nodeId(), (System.nanoTime() - t0) / 1_000_000, listener.host(), boundPort, advHost, advPort,
-                dataDir.toAbsolutePath(), clusterId);
-        return new RunnelServer(broker, boss, workers, ch, timer, boundPort);
+                dataDir.toAbsolutePath(), clusterId, metricsServer == null ? "" : ", metrics on port " + metricsServer.port());
+        return new RunnelServer(broker, boss, workers, ch, timer, boundPort, metricsServer, threads);
     }
 
     /** The cluster id is kept in the data directory (as Kafka's meta.properties) so it survives restarts. */
@@ -129,17 +197,34 @@ public final class RunnelServer implements AutoCloseable {
         return broker.advertisedHost() + ":" + broker.advertisedPort();
     }
 
+    /** The broker's meters (also served at {@code /metrics} when {@code metrics.port} is set). */
+    public BrokerMetrics metrics() {
+        return broker.metrics();
+    }
+
+    /** The port of the {@code /metrics} endpoint, or -1 when {@code metrics.port} is not set. */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         serverChannel.close().syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         timer.stop();
+        // After the network and the timer: nothing hands group timeouts work any more, and none may touch a closed log.
+        GroupsService.closeFor(broker);
+        threads.joinAll();
         broker.topics().close();
+        broker.metrics().close();
         LOG.info("Runnel node {} stopped", broker.nodeId());
     }
 }

@@ -1,5 +1,6 @@
 package dev.runnel.broker.fetch;
 
+import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.network.RegionRecords;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.log.EpochEndOffset;
@@ -17,6 +18,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +56,8 @@ public final class FetchOperation implements Partition.AppendListener {
         final Errors error;
         final FetchResponseData.PartitionData response;
         long appendedAtRead;
+        /** The read behind the response entry, when it carries data (for the bytes/records out meters). */
+        LogReadResult lastRead;
 
         public Slot(FetchRequestData.FetchPartition request, Partition partition, Errors error,
                     FetchResponseData.PartitionData response) {
@@ -71,6 +76,8 @@ public final class FetchOperation implements Partition.AppendListener {
     private final int maxWaitMs;
     private final int minBytes;
     private final int maxBytes;
+    private final BrokerMetrics metrics;
+    private ByteBuffer nextOffsetBuf;
     private final CompletableFuture<ApiMessage> future = new CompletableFuture<>();
     private final AtomicBoolean done = new AtomicBoolean();
     private long bytesAtRead;
@@ -84,6 +91,13 @@ public final class FetchOperation implements Partition.AppendListener {
      */
     public FetchOperation(FetchResponseData response, List<Slot> slots, short version, boolean fromFollower,
                           boolean readCommitted, int maxWaitMs, int minBytes, int maxBytes) {
+        this(response, slots, version, fromFollower, readCommitted, maxWaitMs, minBytes, maxBytes, null);
+    }
+
+    /** As above, counting bytes and records out and the fetch purgatory in {@code metrics} (may be null). */
+    public FetchOperation(FetchResponseData response, List<Slot> slots, short version, boolean fromFollower,
+                          boolean readCommitted, int maxWaitMs, int minBytes, int maxBytes, BrokerMetrics metrics) {
+        this.metrics = metrics;
         this.response = response;
         this.slots = slots;
         this.version = version;
@@ -110,10 +124,14 @@ public final class FetchOperation implements Partition.AppendListener {
             anyReadable |= s.partition != null;
         }
         if (maxWaitMs <= 0 || !anyReadable || first.bytes >= minBytes || first.immediate) {
+            recordOut();
             future.complete(response);
             return future;
         }
         bytesAtRead = first.bytes;
+        if (metrics != null) {
+            metrics.fetchParked(); // left in finish() or cancel(), whichever wins
+        }
         this.channel = channel;
         this.onClose = f -> cancel();
         this.timeout = timer.newTimeout(t -> finish(), maxWaitMs, TimeUnit.MILLISECONDS);
@@ -172,6 +190,7 @@ public final class FetchOperation implements Partition.AppendListener {
         if (!done.compareAndSet(false, true)) {
             return;
         }
+        unparked();
         detach();
         try {
             channel.eventLoop().execute(this::complete);
@@ -183,6 +202,7 @@ public final class FetchOperation implements Partition.AppendListener {
     private void complete() {
         try {
             readAll();
+            recordOut();
             future.complete(response);
         } catch (RuntimeException e) {
             future.completeExceptionally(e);
@@ -194,8 +214,67 @@ public final class FetchOperation implements Partition.AppendListener {
         if (!done.compareAndSet(false, true)) {
             return;
         }
+        unparked();
         detach();
         future.complete(null);
+    }
+
+    private void unparked() {
+        if (metrics != null) {
+            metrics.fetchUnparked();
+        }
+    }
+
+    /**
+     * Counts the bytes and records of the response per topic. Records are the offsets delivered past the fetch
+     * offset: up to the base offset of the batch that follows the sent data (one 8-byte read at the end of the last
+     * region, no per-record work), or up to the high watermark when nothing follows.
+     */
+    private void recordOut() {
+        if (metrics == null) {
+            return;
+        }
+        String lastTopic = null;
+        BrokerMetrics.TopicMeters meters = null;
+        for (Slot s : slots) {
+            LogReadResult r = s.lastRead;
+            if (r == null || r.sizeInBytes() == 0) {
+                continue;
+            }
+            String topic = s.partition.topic().name();
+            if (!topic.equals(lastTopic)) {
+                meters = metrics.topic(topic);
+                lastTopic = topic;
+            }
+            meters.fetched(r.sizeInBytes(), delivered(s.request.fetchOffset, r));
+        }
+    }
+
+    private long delivered(long fetchOffset, LogReadResult r) {
+        long upTo = r.highWatermark();
+        LogRegion last = r.regions().get(r.regions().size() - 1);
+        ByteBuffer b = nextOffsetBuf;
+        if (b == null) {
+            b = nextOffsetBuf = ByteBuffer.allocate(Long.BYTES);
+        }
+        b.clear();
+        try {
+            long pos = last.position() + last.length();
+            for (int i = 0; i < 2 && b.hasRemaining(); i++) {
+                if (last.channel().read(b, pos + b.position()) < 0) {
+                    break;
+                }
+            }
+            if (!b.hasRemaining()) {
+                long next = b.getLong(0);
+                if (next > fetchOffset && next < upTo) {
+                    upTo = next;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the segment went away meanwhile: count up to the high watermark
+        }
+        return Math.max(0, upTo - fetchOffset);
     }
 
     private void detach() {
@@ -245,6 +324,7 @@ public final class FetchOperation implements Partition.AppendListener {
         FetchResponseData.PartitionData pd = s.response;
         Partition p = s.partition;
         FetchRequestData.FetchPartition rp = s.request;
+        s.lastRead = null;
         if (!p.isOnline()) {
             fillError(pd, Errors.UNKNOWN_TOPIC_OR_PARTITION);
             return true;
@@ -280,6 +360,7 @@ public final class FetchOperation implements Partition.AppendListener {
             pd.errorCode = Errors.NONE.code();
             fillOffsets(pd, r.highWatermark(), r.logStartOffset());
             pd.records = r.regions().isEmpty() ? EMPTY : toRecords(r.regions());
+            s.lastRead = r.regions().isEmpty() ? null : r;
             return false;
         } catch (RuntimeException e) {
             LOG.error("Fetch from {} at offset {} failed", p, rp.fetchOffset, e);

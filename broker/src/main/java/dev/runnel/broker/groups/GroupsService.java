@@ -71,6 +71,28 @@ public final class GroupsService {
         }
     }
 
+    /**
+     * Stops this broker's timeout thread, if its service exists, after letting running timeouts finish. Called when
+     * the broker shuts down, once the timer stopped handing it work and before the logs close.
+     */
+    public static void closeFor(Broker broker) {
+        GroupsService s;
+        synchronized (SERVICES) {
+            s = SERVICES.remove(broker);
+        }
+        if (s == null) {
+            return;
+        }
+        s.timeouts.shutdown();
+        try {
+            if (!s.timeouts.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("Group timeouts still running after 5 s at shutdown");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static GroupCoordinatorConfig config(BrokerConfig c) {
         GroupCoordinatorConfig d = GroupCoordinatorConfig.defaults();
         return new GroupCoordinatorConfig(

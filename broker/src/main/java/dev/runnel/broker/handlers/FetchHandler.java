@@ -102,7 +102,7 @@ public final class FetchHandler implements ApiHandler {
         int replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
         int maxBytes = Math.min(req.maxBytes, fetchMaxBytes(broker));
         FetchOperation op = new FetchOperation(resp, slots, version, replicaId >= 0, req.isolationLevel == 1,
-                req.maxWaitMs, req.minBytes, maxBytes);
+                req.maxWaitMs, req.minBytes, maxBytes, broker.metrics());
         return op.run(ctx.channel(), broker.timer());
     }
 

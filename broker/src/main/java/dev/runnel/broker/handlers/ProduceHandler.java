@@ -1,5 +1,6 @@
 package dev.runnel.broker.handlers;
 
+import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.produce.ProduceChecks;
 import dev.runnel.broker.state.Partition;
@@ -74,9 +75,10 @@ public final class ProduceHandler implements ApiHandler {
                         .setName(td.name);
                 tr.partitionResponses = new ArrayList<>(td.partitionData.size());
                 Topic topic = topics.get(td.name);
+                BrokerMetrics.TopicMeters meters = topic == null ? null : ctx.broker().metrics().topic(topic.name());
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                     ProduceResponseData.PartitionProduceResponse pr = produce(version, acksValid, internalAllowed,
-                            topic, td.name, pd, req.transactionalId);
+                            topic, td.name, pd, req.transactionalId, meters);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);
                 }
@@ -99,7 +101,8 @@ public final class ProduceHandler implements ApiHandler {
                                                                        boolean internalAllowed, Topic topic,
                                                                        String topicName,
                                                                        ProduceRequestData.PartitionProduceData pd,
-                                                                       String transactionalId) {
+                                                                       String transactionalId,
+                                                                       BrokerMetrics.TopicMeters meters) {
         Partition partition = topic == null ? null : topic.partition(pd.index);
         if (partition == null || !partition.isOnline()) {
             return error(pd.index, Errors.UNKNOWN_TOPIC_OR_PARTITION, null, -1L);
@@ -127,6 +130,7 @@ public final class ProduceHandler implements ApiHandler {
             return error(pd.index, Errors.INVALID_RECORD, "The records contain no record batch", -1L);
         }
         AppendResult r;
+        int size = buf.remaining();
         try {
             r = partition.appendAsLeader(buf);
         } catch (RuntimeException e) {
@@ -148,6 +152,9 @@ public final class ProduceHandler implements ApiHandler {
                 err = Errors.NOT_LEADER_OR_FOLLOWER; // Produce v0-3 clients do not know KAFKA_STORAGE_ERROR
             }
             return error(pd.index, err, r.errorMessage(), logStart);
+        }
+        if (!r.duplicate()) {
+            meters.produced(size, r.recordCount());
         }
         return new ProduceResponseData.PartitionProduceResponse()
                 .setIndex(pd.index)

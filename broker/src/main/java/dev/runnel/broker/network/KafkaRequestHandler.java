@@ -39,18 +39,32 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
     private static final class Pending {
         final RequestHeader header;
         final short responseVersion;
+        final long receivedNanos;
         boolean done;
         ApiMessage response;
 
-        Pending(RequestHeader header, short responseVersion) {
+        Pending(RequestHeader header, short responseVersion, long receivedNanos) {
             this.header = header;
             this.responseVersion = responseVersion;
+            this.receivedNanos = receivedNanos;
         }
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        broker.metrics().connectionOpened();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        broker.metrics().connectionClosed();
+        ctx.fireChannelInactive();
     }
 
     @Override
@@ -64,6 +78,7 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handleFrame(ByteBuf frame) {
+        long receivedNanos = System.nanoTime();
         Readable in = new Readable(frame);
         RequestHeader header;
         try {
@@ -84,7 +99,7 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
                 // Answer in v0 with the supported list so that the client can retry with a version we know.
                 ApiVersionsResponseData resp = ApiVersionsHandler.build(broker);
                 resp.errorCode = Errors.UNSUPPORTED_VERSION.code();
-                Pending p = new Pending(header, (short) 0);
+                Pending p = new Pending(header, (short) 0, receivedNanos);
                 p.done = true;
                 p.response = resp;
                 pending.add(p);
@@ -101,7 +116,7 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
             close("malformed " + api.title + " v" + version + " request: " + e.getMessage());
             return;
         }
-        Pending p = new Pending(header, version);
+        Pending p = new Pending(header, version, receivedNanos);
         pending.add(p);
         CompletableFuture<ApiMessage> future;
         try {
@@ -135,6 +150,7 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
         boolean wrote = false;
         while (!pending.isEmpty() && pending.peekFirst().done) {
             Pending p = pending.pollFirst();
+            broker.metrics().requestCompleted(p.header.api(), System.nanoTime() - p.receivedNanos);
             if (p.response == null) {
                 continue; // acks=0: no response at all
             }
