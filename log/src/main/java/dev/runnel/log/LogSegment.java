@@ -5,8 +5,10 @@ import dev.runnel.wire.records.RecordBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -43,12 +45,19 @@ final class LogSegment {
     /** Whether data was written since the last fsync. */
     boolean dirty;
 
+    /** Files renamed with {@link #DELETED_SUFFIX} when the segment left the log (then deleted later), else null. */
+    private volatile Path[] renamedForDeletion;
+
     private LogSegment(Path dir, long baseOffset, long now) throws IOException {
+        this(dir, baseOffset, now, "");
+    }
+
+    private LogSegment(Path dir, long baseOffset, long now, String suffix) throws IOException {
         this.baseOffset = baseOffset;
-        this.logPath = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
+        this.logPath = dir.resolve(fileName(baseOffset, LOG_SUFFIX) + suffix);
         this.channel = FileChannel.open(logPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        this.offsetIndex = new OffsetIndex(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)), baseOffset);
-        this.timeIndex = new TimeIndex(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset);
+        this.offsetIndex = new OffsetIndex(dir.resolve(fileName(baseOffset, INDEX_SUFFIX) + suffix), baseOffset);
+        this.timeIndex = new TimeIndex(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX) + suffix), baseOffset);
         this.created = now;
         this.nextOffset = baseOffset;
         long len = channel.size();
@@ -61,6 +70,96 @@ final class LogSegment {
     /** Opens (or creates, if missing) the files of the segment at {@code baseOffset}. */
     static LogSegment open(Path dir, long baseOffset, long now) throws IOException {
         return new LogSegment(dir, baseOffset, now);
+    }
+
+    /** Suffix of the files of a segment being written by the cleaner (deleted if found on load). */
+    static final String CLEANED_SUFFIX = ".cleaned";
+    /** Suffix of a cleaned {@code .log} that is ready to replace the segments it covers (completed on load). */
+    static final String SWAP_SUFFIX = ".swap";
+    /** Suffix of files of segments removed from the log, deleted after {@code file.delete.delay.ms}. */
+    static final String DELETED_SUFFIX = ".deleted";
+
+    /**
+     * Creates the files of a new segment named {@code <base>.log.cleaned} etc., for the cleaner to fill
+     * before it replaces segments of the log (see {@link #commitCleaned}).
+     */
+    static LogSegment createCleaned(Path dir, long baseOffset, long now) throws IOException {
+        for (String s : new String[] {LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX}) {
+            Files.deleteIfExists(dir.resolve(fileName(baseOffset, s) + CLEANED_SUFFIX));
+        }
+        return new LogSegment(dir, baseOffset, now, CLEANED_SUFFIX);
+    }
+
+    /**
+     * The commit point of swapping a cleaned segment in: its {@code .log.cleaned} becomes {@code .log.swap}.
+     * A crash after this completes the swap on load ({@link LogCleaner#resolveLeftovers}); before it, the
+     * cleaned files are discarded and the old segments stay.
+     */
+    static void commitCleaned(Path dir, long baseOffset) throws IOException {
+        move(dir.resolve(fileName(baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX), dir.resolve(fileName(baseOffset, LOG_SUFFIX) + SWAP_SUFFIX));
+    }
+
+    /** After {@link #commitCleaned} and once the replaced segments are renamed away: the final names. */
+    static void finishSwap(Path dir, long baseOffset) throws IOException {
+        move(dir.resolve(fileName(baseOffset, INDEX_SUFFIX) + CLEANED_SUFFIX), dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
+        move(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX) + CLEANED_SUFFIX), dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
+        move(dir.resolve(fileName(baseOffset, LOG_SUFFIX) + SWAP_SUFFIX), dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
+    }
+
+    /**
+     * Takes the segment's files out of the log by renaming them {@code *.deleted}. The channel and index
+     * mappings stay open, so reads (and zero-copy sends) that already hold this segment keep working until
+     * {@link #closeAndDeleteRenamed()}.
+     */
+    void renameForDeletion() throws IOException {
+        Path[] from = {logPath, offsetIndex.path, timeIndex.path};
+        Path[] to = new Path[3];
+        for (int i = 0; i < 3; i++) {
+            to[i] = from[i].resolveSibling(from[i].getFileName() + DELETED_SUFFIX);
+            if (Files.exists(from[i])) {
+                move(from[i], to[i]);
+            }
+        }
+        renamedForDeletion = to;
+    }
+
+    /** Closes a segment taken out by {@link #renameForDeletion()} and deletes its renamed files. */
+    void closeAndDeleteRenamed() throws IOException {
+        try {
+            close();
+        } finally {
+            Path[] files = renamedForDeletion;
+            if (files != null) {
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    /**
+     * The timestamp retention goes by: the largest record timestamp in the segment (Kafka's rule), or the
+     * file's modification time when no batch carries a timestamp.
+     */
+    long largestTimestamp() {
+        long ts = maxTimestamp.timestamp();
+        if (ts >= 0) {
+            return ts;
+        }
+        try {
+            return Files.getLastModifiedTime(logPath).toMillis();
+        } catch (IOException e) {
+            return Long.MAX_VALUE; // cannot tell: keep it
+        }
+    }
+
+    /** Renames atomically where the file system can (replacing the target). */
+    static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     static String fileName(long baseOffset, String suffix) {

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
@@ -73,6 +74,19 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long logStartOffset;
     private volatile long highWatermark;
     private volatile boolean closed;
+    /** Serialises retention and the cleaner (long work, taken before {@link #lock}, which they hold only briefly). */
+    private final ReentrantLock maintenanceLock = new ReentrantLock();
+    /** Set by close/deleteAll before they wait for {@link #maintenanceLock}: a running clean gives up. */
+    private volatile boolean aborting;
+    /** Segments taken out of the log, renamed {@code .deleted}, closed and deleted once due. */
+    private final ConcurrentLinkedQueue<PendingDeletion> pendingDeletions = new ConcurrentLinkedQueue<>();
+    /** Cleaner: the first offset not yet compacted (-1: unknown, the log start), and when a tombstone expires. */
+    private volatile long firstDirtyOffset = -1L;
+    private volatile long nextDeleteHorizonMs = Long.MAX_VALUE;
+
+    private record PendingDeletion(LogSegment segment, long dueMs) {
+    }
+
     // writer state (lock)
     private long recoveryPoint;
     private long unflushedMessages;
@@ -104,6 +118,7 @@ public final class PartitionLog implements AutoCloseable {
     private void load() throws IOException {
         long started = System.nanoTime();
         Files.createDirectories(dir);
+        LogCleaner.resolveLeftovers(dir);
         StateFiles.LogState state = StateFiles.readState(dir);
         long now = clock.getAsLong();
 
@@ -930,6 +945,273 @@ public final class PartitionLog implements AutoCloseable {
         return StateFiles.topicIdString(topicId);
     }
 
+    // ------------------------------------------------------------------ retention, log start offset, cleaning
+
+    /**
+     * Kafka's periodic retention pass: removes whole segments that lie entirely below the log start offset
+     * and, when {@code cleanup.policy} includes {@code delete}, the oldest segments whose largest timestamp is
+     * older than {@code retention.ms} and those beyond {@code retention.bytes} — oldest first, stopping at the
+     * first segment that must stay, and only below the high watermark. The active segment is never deleted
+     * while active: when every segment has expired, the log first rolls to a new empty segment at the log end
+     * offset. Removed segments are renamed {@code .deleted} and their files deleted by
+     * {@link #deleteExpiredSegmentFiles()} after {@code file.delete.delay.ms}, so in-flight reads finish.
+     * Returns how many segments were removed.
+     */
+    public int deleteOldSegments() throws IOException {
+        maintenanceLock.lock();
+        try {
+            lock.lock();
+            try {
+                if (closed || aborting || failure != null) {
+                    return 0;
+                }
+                long now = clock.getAsLong();
+                LogConfig cfg = config;
+                LogSegment[] segs = segments;
+                EndState e = end;
+                int n = 0;
+                while (n < segs.length - 1 && segs[n + 1].baseOffset <= logStartOffset) {
+                    n++;
+                }
+                String reason = n > 0 ? "below the log start offset " + logStartOffset : null;
+                if (cfg.cleanup().delete() && cfg.retentionMs() >= 0) {
+                    int before = n;
+                    while (n < segs.length && deletable(segs, n, e) && segs[n].largestTimestamp() < now - cfg.retentionMs()) {
+                        n++;
+                    }
+                    if (n > before) {
+                        reason = "older than retention.ms " + cfg.retentionMs();
+                    }
+                }
+                if (cfg.cleanup().delete() && cfg.retentionBytes() >= 0) {
+                    long size = 0;
+                    for (int i = n; i < segs.length; i++) {
+                        size += s(segs[i], e);
+                    }
+                    long excess = size - cfg.retentionBytes();
+                    int before = n;
+                    while (n < segs.length && deletable(segs, n, e) && excess - s(segs[n], e) >= 0) {
+                        excess -= s(segs[n], e);
+                        n++;
+                    }
+                    if (n > before) {
+                        reason = "beyond retention.bytes " + cfg.retentionBytes();
+                    }
+                }
+                if (n == 0) {
+                    return 0;
+                }
+                if (n == segs.length) {
+                    // everything expired: keep a log by rolling to an empty active segment first
+                    LogSegment fresh = roll(e.offset(), now);
+                    end = new EndState(e.offset(), fresh, 0);
+                    segs = segments;
+                }
+                LogSegment[] removed = Arrays.copyOfRange(segs, 0, n);
+                segments = Arrays.copyOfRange(segs, n, segs.length);
+                long newStart = Math.max(logStartOffset, segments[0].baseOffset);
+                long oldStart = logStartOffset;
+                logStartOffset = newStart;
+                highWatermark = Math.max(highWatermark, newStart);
+                epochCache.truncateFromStart(newStart);
+                StateFiles.writeState(dir, new StateFiles.LogState(false, Math.max(recoveryPoint, newStart), newStart), true);
+                scheduleDeletion(removed, now);
+                LOG.info("Deleted {} segment(s) of {} {} (log start offset {} -> {})", n, dir.getFileName(), reason,
+                        oldStart, newStart);
+                return n;
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            maintenanceLock.unlock();
+        }
+    }
+
+    private static int s(LogSegment seg, EndState e) {
+        return seg == e.segment() ? e.segmentSize() : seg.size;
+    }
+
+    /** Kafka's rule: a segment may go once all its offsets are below the high watermark, unless it is the empty last one. */
+    private boolean deletable(LogSegment[] segs, int i, EndState e) {
+        long upper = i + 1 < segs.length ? segs[i + 1].baseOffset : e.offset();
+        boolean lastAndEmpty = i == segs.length - 1 && s(segs[i], e) == 0;
+        return highWatermark >= upper && !lastAndEmpty;
+    }
+
+    /** Takes segments out of the log's files (renamed {@code .deleted}) and queues them for deletion. Under {@link #lock}. */
+    void scheduleDeletion(LogSegment[] removed, long now) throws IOException {
+        long due = now + config.cleanup().fileDeleteDelayMs();
+        for (LogSegment seg : removed) {
+            seg.renameForDeletion();
+            pendingDeletions.add(new PendingDeletion(seg, due));
+        }
+    }
+
+    /**
+     * Closes and deletes the files of removed segments whose {@code file.delete.delay.ms} has passed; the
+     * broker calls this periodically. Returns how many segments were deleted.
+     */
+    public int deleteExpiredSegmentFiles() {
+        return deletePendingSegments(clock.getAsLong());
+    }
+
+    private int deletePendingSegments(long now) {
+        int n = 0;
+        for (PendingDeletion p : pendingDeletions) {
+            if (p.dueMs() <= now && pendingDeletions.remove(p)) {
+                try {
+                    p.segment().closeAndDeleteRenamed();
+                    n++;
+                } catch (IOException ex) {
+                    LOG.warn("Cannot delete the files of removed segment {} of {}", p.segment(), dir.getFileName(), ex);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Removed segments whose files are not deleted yet (tests). */
+    int pendingDeletionCount() {
+        return pendingDeletions.size();
+    }
+
+    /**
+     * DeleteRecords: moves the log start offset up to {@code newStart} (never down) and persists it at once;
+     * records below it can no longer be read, and whole segments below it are removed by the next
+     * {@link #deleteOldSegments()}. Returns the log start offset afterwards.
+     *
+     * @throws LogException {@link LogErrors#OFFSET_OUT_OF_RANGE} if {@code newStart} is negative or above the high watermark
+     */
+    public long maybeIncrementLogStartOffset(long newStart) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (newStart < 0 || newStart > highWatermark) {
+                throw new LogException(LogErrors.OFFSET_OUT_OF_RANGE, "Cannot increment the log start offset of "
+                        + dir.getFileName() + " to " + newStart + ": it is above the high watermark " + highWatermark);
+            }
+            if (newStart > logStartOffset) {
+                long old = logStartOffset;
+                logStartOffset = newStart;
+                epochCache.truncateFromStart(newStart);
+                StateFiles.writeState(dir, new StateFiles.LogState(false, Math.max(recoveryPoint, newStart), newStart), true);
+                LOG.info("Log start offset of {} moved from {} to {}", dir.getFileName(), old, newStart);
+            }
+            return logStartOffset;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Compacts the log if {@code cleanup.policy} includes {@code compact} and it is dirty enough
+     * ({@code min.cleanable.dirty.ratio}, {@code max.compaction.lag.ms}, or a tombstone's delete horizon
+     * passed) — or whenever there is anything to clean with {@code force}. Runs on the caller's thread and
+     * takes the append lock only to swap cleaned segments in. Returns what was done, or null if nothing.
+     *
+     * @param maxMapEntries bound on distinct keys held in memory per clean (Kafka's dedupe buffer)
+     */
+    public LogCleaner.Result clean(boolean force, int maxMapEntries) throws IOException {
+        maintenanceLock.lock();
+        try {
+            if (closed || aborting || failure != null || !config.cleanup().compact()) {
+                return null;
+            }
+            return new LogCleaner(this, clock.getAsLong(), maxMapEntries).run(force);
+        } finally {
+            maintenanceLock.unlock();
+        }
+    }
+
+    // --- for the cleaner (same package)
+
+    LogSegment[] segmentArray() {
+        return segments;
+    }
+
+    LogSegment activeSegment() {
+        return end.segment();
+    }
+
+    boolean isAborting() {
+        return aborting || closed;
+    }
+
+    long firstDirtyOffset() {
+        return Math.max(firstDirtyOffset, logStartOffset);
+    }
+
+    long nextDeleteHorizonMs() {
+        return nextDeleteHorizonMs;
+    }
+
+    void cleaned(long newFirstDirtyOffset, long deleteHorizonMs) {
+        firstDirtyOffset = newFirstDirtyOffset;
+        nextDeleteHorizonMs = deleteHorizonMs;
+    }
+
+    /**
+     * Swaps a cleaned segment (written as {@code <base>.log.cleaned} etc., closed) in for {@code old}, a run of
+     * consecutive inactive segments starting at the same base offset. Returns false (and changes nothing) if
+     * the log changed meanwhile.
+     */
+    boolean replaceSegments(LogSegment[] old, LogSegment cleaned) throws IOException {
+        lock.lock();
+        try {
+            if (closed || aborting || failure != null) {
+                return false;
+            }
+            LogSegment[] segs = segments;
+            int at = -1;
+            for (int i = 0; i < segs.length; i++) {
+                if (segs[i] == old[0]) {
+                    at = i;
+                    break;
+                }
+            }
+            if (at < 0 || at + old.length > segs.length - 1 || cleaned.baseOffset != old[0].baseOffset) {
+                return false;
+            }
+            for (int i = 0; i < old.length; i++) {
+                if (segs[at + i] != old[i] || old[i] == end.segment()) {
+                    return false;
+                }
+            }
+            long now = clock.getAsLong();
+            LogSegment.commitCleaned(dir, cleaned.baseOffset);
+            LogSegment n;
+            try {
+                for (LogSegment o : old) {
+                    o.renameForDeletion();
+                }
+                LogSegment.finishSwap(dir, cleaned.baseOffset);
+                n = LogSegment.open(dir, cleaned.baseOffset, cleaned.created);
+            } catch (IOException e) {
+                // past the commit point: the files no longer match memory; a restart completes the swap
+                failure = e;
+                LOG.error("I/O error swapping cleaned segments into {}; the log refuses further writes until restarted",
+                        dir, e);
+                throw e;
+            }
+            n.nextOffset = cleaned.nextOffset;
+            n.maxTimestamp = cleaned.maxTimestamp;
+            n.rollingBasedTimestamp = cleaned.rollingBasedTimestamp;
+            n.bytesSinceLastIndexEntry = cleaned.bytesSinceLastIndexEntry;
+            LogSegment[] replaced = new LogSegment[segs.length - old.length + 1];
+            System.arraycopy(segs, 0, replaced, 0, at);
+            replaced[at] = n;
+            System.arraycopy(segs, at + old.length, replaced, at + 1, segs.length - at - old.length);
+            segments = replaced;
+            long due = now + config.cleanup().fileDeleteDelayMs();
+            for (LogSegment o : old) {
+                pendingDeletions.add(new PendingDeletion(o, due));
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------ flush, truncate, close, delete
 
     /** Fsyncs all unflushed data and indexes and advances the recovery point to the log end offset. */
@@ -1054,8 +1336,11 @@ public final class PartitionLog implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        aborting = true;
+        maintenanceLock.lock();
         lock.lock();
         try {
+            deletePendingSegments(Long.MAX_VALUE);
             if (closed) {
                 return;
             }
@@ -1087,14 +1372,18 @@ public final class PartitionLog implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+            maintenanceLock.unlock();
         }
     }
 
     /** Closes the log and deletes its directory with everything in it (DeleteTopics). */
     public void deleteAll() throws IOException {
+        aborting = true;
+        maintenanceLock.lock();
         lock.lock();
         try {
             closed = true;
+            deletePendingSegments(Long.MAX_VALUE);
             for (LogSegment s : segments) {
                 try {
                     s.close();
@@ -1105,6 +1394,7 @@ public final class PartitionLog implements AutoCloseable {
             deleteRecursively(dir);
         } finally {
             lock.unlock();
+            maintenanceLock.unlock();
         }
     }
 
