@@ -56,7 +56,7 @@ public final class BrokerConfig {
             "controller.quorum.voters", "controller.listener.names", "listener.security.protocol.map", "inter.broker.listener.name",
             "cluster.id", "log.retention.ms", "log.retention.minutes", "num.network.threads", "num.io.threads",
             "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
-            "log.retention.check.interval.ms", "group.min.session.timeout.ms", "group.max.session.timeout.ms",
+            "log.retention.check.interval.ms", "log.cleaner.enable", "log.cleaner.backoff.ms", "log.cleaner.dedupe.buffer.size", "group.min.session.timeout.ms", "group.max.session.timeout.ms",
             "metrics.port", "metrics.enabled", "controller.quorum.bootstrap.servers");
 
     private final Map<String, String> values;

@@ -6,6 +6,7 @@ import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.metrics.MetricsHttpServer;
 import dev.runnel.broker.network.FrameDecoder;
 import dev.runnel.broker.network.KafkaRequestHandler;
+import dev.runnel.broker.state.LogMaintenance;
 import dev.runnel.broker.state.TopicManager;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -41,10 +42,11 @@ public final class RunnelServer implements AutoCloseable {
     private final int port;
     private final MetricsHttpServer metricsServer;
     private final ThreadTracker threads;
+    private final LogMaintenance maintenance;
     private volatile boolean closed;
 
     private RunnelServer(Broker broker, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, HashedWheelTimer timer,
-                         int port, MetricsHttpServer metricsServer, ThreadTracker threads) {
+                         int port, MetricsHttpServer metricsServer, ThreadTracker threads, LogMaintenance maintenance) {
         this.broker = broker;
         this.boss = boss;
         this.workers = workers;
@@ -53,6 +55,12 @@ public final class RunnelServer implements AutoCloseable {
         this.port = port;
         this.metricsServer = metricsServer;
         this.threads = threads;
+        this.maintenance = maintenance;
+    }
+
+    /** Retention and the log cleaner of this broker (tests run a pass at once with it). */
+    public LogMaintenance logMaintenance() {
+        return maintenance;
     }
 
     /**
@@ -98,6 +106,7 @@ public final class RunnelServer implements AutoCloseable {
         Files.createDirectories(dataDir);
         String clusterId = clusterId(dataDir);
         TopicManager topics = TopicManager.open(config);
+        LogMaintenance maintenance = new LogMaintenance(config, topics);
         ThreadTracker threads = new ThreadTracker();
         HashedWheelTimer timer = new HashedWheelTimer(threads.factory("runnel-timer"), 5, TimeUnit.MILLISECONDS);
         String metricsPort = config.get("metrics.port");
@@ -145,6 +154,7 @@ public final class RunnelServer implements AutoCloseable {
             timer.stop();
             GroupsService.closeFor(broker);
             threads.joinAll();
+            maintenance.close();
             topics.close();
             metrics.close();
             throw e instanceof IOException io ? io
@@ -158,7 +168,8 @@ public final class RunnelServer implements AutoCloseable {
         LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}{}",
                 config.nodeId(), (System.nanoTime() - t0) / 1_000_000, listener.host(), boundPort, advHost, advPort,
                 dataDir.toAbsolutePath(), clusterId, metricsServer == null ? "" : ", metrics on port " + metricsServer.port());
-        return new RunnelServer(broker, boss, workers, ch, timer, boundPort, metricsServer, threads);
+        maintenance.start();
+        return new RunnelServer(broker, boss, workers, ch, timer, boundPort, metricsServer, threads, maintenance);
     }
 
     /** The cluster id is kept in the data directory (as Kafka's meta.properties) so it survives restarts. */
@@ -223,6 +234,7 @@ public final class RunnelServer implements AutoCloseable {
         // After the network and the timer: nothing hands group timeouts work any more, and none may touch a closed log.
         GroupsService.closeFor(broker);
         threads.joinAll();
+        maintenance.close();
         broker.topics().close();
         broker.metrics().close();
         LOG.info("Runnel node {} stopped", broker.nodeId());

@@ -16,6 +16,7 @@ public final class Handlers {
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
         register.accept(new OffsetForLeaderEpochHandler());
+        register.accept(new DeleteRecordsHandler());
         register.accept(new CreateTopicsHandler());
         register.accept(new DeleteTopicsHandler());
         register.accept(new CreatePartitionsHandler());
