@@ -2,6 +2,7 @@ package dev.runnel.wire.records;
 
 import com.github.luben.zstd.ZstdInputStream;
 import net.jpountz.lz4.LZ4FrameInputStream;
+import org.xerial.snappy.SnappyError;
 import org.xerial.snappy.SnappyInputStream;
 
 import java.io.EOFException;
@@ -85,18 +86,75 @@ public final class RecordCursor implements AutoCloseable {
         if (codec == null) {
             throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Unknown compression codec id " + batch.compressionType());
         }
+        if (codec == Compression.SNAPPY) {
+            checkSnappySizes(batch.buffer(), start, end, maxDecompressedBytes);
+        }
         try {
             InputStream in = switch (codec) {
                 case NONE -> raw;
                 case GZIP -> new GZIPInputStream(raw, 8192);
-                case SNAPPY -> new SnappyInputStream(raw);
+                // A chunk cannot be larger than the batch that carries it: without this cap a forged chunk
+                // header makes snappy-java allocate up to 512 MiB before it notices the data is not there.
+                case SNAPPY -> new SnappyInputStream(raw, Math.max(1, end - start));
                 case LZ4 -> new LZ4FrameInputStream(raw);
                 case ZSTD -> new ZstdInputStream(raw);
             };
             long cap = codec == Compression.NONE ? end - start : maxDecompressedBytes;
             return new RecordCursor(in, codec != Compression.NONE, cap, batch);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | SnappyError e) {
             throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Cannot open " + codec.kafkaName + " stream: " + e, e);
+        }
+    }
+
+    private static final byte[] XERIAL_MAGIC = {(byte) 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
+    private static final int XERIAL_HEADER_SIZE = 16;
+
+    /**
+     * snappy-java allocates the uncompressed size a snappy block declares before it decompresses a byte, so a
+     * forged size costs up to 4 GiB. Every declared size is checked against {@code cap} first: in snappy-java's
+     * framing (magic, two version ints, then chunks of int32 length + snappy block) and in raw snappy (one
+     * block, as librdkafka writes it). Each block starts with its uncompressed length as a varint.
+     */
+    private static void checkSnappySizes(java.nio.ByteBuffer buf, int start, int end, long cap) throws RecordsException {
+        boolean framed = end - start >= XERIAL_MAGIC.length;
+        for (int i = 0; framed && i < XERIAL_MAGIC.length; i++) {
+            framed = buf.get(start + i) == XERIAL_MAGIC[i];
+        }
+        if (!framed) {
+            checkSnappyBlock(buf, start, end, cap);
+            return;
+        }
+        int pos = start + XERIAL_HEADER_SIZE;
+        while (pos < end) {
+            if (end - pos < 4) {
+                throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Truncated snappy chunk header");
+            }
+            int chunk = buf.getInt(pos);
+            pos += 4;
+            if (chunk < 0 || chunk > end - pos) {
+                throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Snappy chunk of " + chunk + " bytes in "
+                        + (end - pos) + " remaining bytes");
+            }
+            checkSnappyBlock(buf, pos, pos + chunk, cap);
+            pos += chunk;
+        }
+    }
+
+    private static void checkSnappyBlock(java.nio.ByteBuffer buf, int from, int to, long cap) throws RecordsException {
+        long length = 0;
+        for (int shift = 0, p = from; ; shift += 7, p++) {
+            if (p >= to || shift > 28) {
+                throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Malformed snappy block length");
+            }
+            int b = buf.get(p) & 0xff;
+            length |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        if (length > cap) {
+            throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Snappy block declares " + length
+                    + " uncompressed bytes, more than the limit of " + cap);
         }
     }
 
@@ -130,6 +188,11 @@ public final class RecordCursor implements AutoCloseable {
                 throw invalid("Invalid record size " + size);
             }
             long bodyEnd = bodyStart + size;
+            if (bodyEnd > maxBytes) {
+                throw compressed ? new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Record " + index + " of " + size
+                        + " bytes exceeds the decompressed batch limit of " + maxBytes)
+                        : invalid("Record " + index + " of " + size + " bytes exceeds the batch");
+            }
             attributes = readByte();
             long tsDelta = readVarlong();
             int offsetDelta = readVarint();
@@ -142,7 +205,8 @@ public final class RecordCursor implements AutoCloseable {
             if (headerCount == 0) {
                 headers = Collections.emptyList();
             } else {
-                List<Header> hs = new ArrayList<>(headerCount);
+                // grown as headers are actually read: the count alone is not proof that they are there
+                List<Header> hs = new ArrayList<>(Math.min(headerCount, 16));
                 for (int i = 0; i < headerCount; i++) {
                     int klen = readVarint();
                     if (klen < 0 || klen > bodyEnd - consumed) {
@@ -163,7 +227,8 @@ public final class RecordCursor implements AutoCloseable {
             return true;
         } catch (EOFException e) {
             throw invalid("Incorrect declared batch size, premature EOF reached in record " + index);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | SnappyError e) {
+            // snappy-java reports malformed input as an Error (SnappyError), the other codecs as IOExceptions
             throw new RecordsException(ErrorCodes.CORRUPT_MESSAGE, "Cannot read record " + index + ": " + e, e);
         }
     }
@@ -201,7 +266,7 @@ public final class RecordCursor implements AutoCloseable {
     public void close() {
         try {
             in.close();
-        } catch (IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException | SnappyError ignored) {
             // nothing to release beyond native codec state
         }
     }
