@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runnel vs Apache Kafka, side by side, with Kafka's own perf tools. One command:
 #   bench/run.sh            full run (about 20 minutes), writes bench/results/<date>.md
-#   bench/run.sh --quick    tiny sizes, one round: checks the harness works (about 3 minutes)
+#   bench/run.sh --quick    tiny sizes, one round: checks the harness works (about 4 minutes)
+#   bench/run.sh -Dbench.rows=1,6 -Dbench.rounds=5 ...   a subset; settings in harness/src/.../Harness.java
+#   -Dbench.runnelVariants='serial=-XX:+UseSerialGC;c1=-XX:TieredStopAtLevel=1' adds Runnel with other JVM
+#   options (RUNNEL_OPTS) to every round, to measure a change against the default in the same run
 # Environment: KAFKA_VERSION (default 4.3.1, the reference for ratios), KAFKA_SECOND_VERSION (default 3.9.2,
 # empty to skip), BENCH_OPTS (extra -Dbench.* settings, see Harness.Settings), RUNNEL_SKIP_BUILD=1 to use the
 # broker already built in broker/target.
@@ -17,7 +20,8 @@ for a in "$@"; do
   case "$a" in
     --quick) opts+=(-Dbench.quick=true) ;;
     --primary-only) opts+=(-Dbench.primaryOnly=true) ;;
-    *) echo "unknown option $a (use --quick, --primary-only)" >&2; exit 2 ;;
+    -D*) opts+=("$a") ;;
+    *) echo "unknown option $a (use --quick, --primary-only, -Dbench.<setting>=<value>)" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$target"

@@ -69,6 +69,14 @@ final class Brokers {
             throw new IOException("No VmRSS for pid " + process.pid());
         }
 
+        /** CPU time (user + system) the broker process has used so far, in seconds, from /proc/&lt;pid&gt;/stat. */
+        double cpuSeconds() throws IOException {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields 14 and 15 of stat(5), counted after the command name: utime, stime in clock ticks (USER_HZ = 100)
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        }
+
         void checkAlive() throws IOException {
             if (!process.isAlive()) {
                 throw new IOException(kind.name + " exited with " + process.exitValue() + "; see " + log);
@@ -198,11 +206,18 @@ final class Brokers {
     static final class Runnel extends Kind {
         final Path home;
         final String heap;
+        /** Extra JVM options (RUNNEL_OPTS) for a variant measured beside the default, or null. */
+        final String opts;
 
         Runnel(Path home, String heap) {
-            super("Runnel");
+            this("Runnel", home, heap, null);
+        }
+
+        Runnel(String name, Path home, String heap, String opts) {
+            super(name);
             this.home = home;
             this.heap = heap;
+            this.opts = opts;
         }
 
         @Override
@@ -224,12 +239,16 @@ final class Brokers {
                     ""), StandardCharsets.UTF_8);
             ProcessBuilder pb = new ProcessBuilder("bash", home.resolve("bin/runnel-server-start.sh").toString(), cfg.toString());
             pb.environment().put("RUNNEL_HEAP_OPTS", heap);
+            if (opts != null) {
+                pb.environment().put("RUNNEL_OPTS", opts);
+            }
             return pb;
         }
 
         @Override
         String describe() {
-            return "bin/runnel-server-start.sh with RUNNEL_HEAP_OPTS=" + heap + " (plus the script's own JVM flags)";
+            return "bin/runnel-server-start.sh with RUNNEL_HEAP_OPTS=" + heap + (opts == null ? "" : " RUNNEL_OPTS='" + opts + "'")
+                    + " (plus the script's own JVM flags)";
         }
     }
 }

@@ -48,6 +48,12 @@ public final class Harness {
         final String heap = System.getProperty("bench.heap", "-Xmx1g");
         final Path dataDir = Path.of(System.getProperty("bench.dataDir", "/tmp/runnel-bench/data"));
         final boolean secondaryInRounds = !Boolean.getBoolean("bench.primaryOnly");
+        /** Which rows to run (e.g. {@code -Dbench.rows=1,4}); row 4 consumes row 1's data, row 5 needs row 1's rate. */
+        final java.util.Set<String> rows = java.util.Set.of(System.getProperty("bench.rows", "1,2,3,4,5,6,7").split(","));
+
+        boolean row(String r) {
+            return rows.contains(r);
+        }
     }
 
     private final Settings s = new Settings();
@@ -77,6 +83,15 @@ public final class Harness {
         }
         this.reference = first;
         kinds.add(1, runnel); // A/B/(C): reference Kafka, Runnel, other Kafkas
+        // -Dbench.runnelVariants='name=opts;name=opts': Runnel with other JVM options, measured in the same rounds
+        String variants = System.getProperty("bench.runnelVariants", "");
+        int at = 2;
+        for (String v : variants.split(";")) {
+            int eq = v.indexOf('=');
+            if (eq > 0) {
+                kinds.add(at++, new Brokers.Runnel("Runnel " + v.substring(0, eq).trim(), runnelHome, s.heap, v.substring(eq + 1)));
+            }
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -106,7 +121,7 @@ public final class Harness {
         }
         for (int round = 1; round <= s.rounds; round++) {
             for (Brokers.Kind k : kinds) {
-                if (k != reference && k != runnel && !s.secondaryInRounds) {
+                if (k instanceof Brokers.Kafka && k != reference && !s.secondaryInRounds) {
                     continue;
                 }
                 log("Round " + round + "/" + s.rounds + ": " + k.name);
@@ -119,7 +134,7 @@ public final class Harness {
                 }
             }
         }
-        for (int c = 1; c <= s.cycles; c++) {
+        for (int c = 1; c <= (s.row("7") ? s.cycles : 0); c++) {
             for (Brokers.Kind k : kinds) {
                 String la = loadAvg();
                 try {
@@ -169,34 +184,58 @@ public final class Harness {
                         new NewTopic("bench-load", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
 
-            la = loadAvg();
-            Tools.ProduceResult r1 = tools.produce(bootstrap, "bench-1k", s.records1k, 1024, "acks=1");
-            b.checkAlive();
-            results.add("1a", k, r1.mbPerSec(), la, loadAvg());
-            results.add("1b", k, r1.recordsPerSec(), la, loadAvg());
-            long rssAfter = b.rssKb();
-            results.add("6c", k, rssAfter / 1024.0, la, loadAvg());
-            log(String.format("  row 1: %.1f MB/s, %.0f rec/s; RSS after %d MiB", r1.mbPerSec(), r1.recordsPerSec(), rssAfter / 1024));
-            if (k == reference && loadRate == null) {
-                loadRate = Math.floor(r1.recordsPerSec() / 2);
+            if (s.row("1")) {
+                la = loadAvg();
+                double cpu = b.cpuSeconds();
+                Tools.ProduceResult r1 = tools.produce(bootstrap, "bench-1k", s.records1k, 1024, "acks=1");
+                b.checkAlive();
+                double cpu1 = b.cpuSeconds() - cpu;
+                results.add("1a", k, r1.mbPerSec(), la, loadAvg());
+                results.add("1b", k, r1.recordsPerSec(), la, loadAvg());
+                results.add("1c", k, cpu1, la, loadAvg());
+                long rssAfter = b.rssKb();
+                results.add("6c", k, rssAfter / 1024.0, la, loadAvg());
+                log(String.format("  row 1: %.1f MB/s, %.0f rec/s, broker CPU %.1f s; RSS after %d MiB", r1.mbPerSec(),
+                        r1.recordsPerSec(), cpu1, rssAfter / 1024));
+                if (k == reference && loadRate == null) {
+                    loadRate = Math.floor(r1.recordsPerSec() / 2);
+                }
             }
 
-            la = loadAvg();
-            Map<String, Double> c = tools.consume(bootstrap, "bench-1k", s.records1k, "bench-" + UUID.randomUUID());
-            results.add("4", k, c.get("MB.sec"), la, loadAvg());
-            log(String.format("  row 4: %.1f MB/s (fetch only %.1f MB/s)", c.get("MB.sec"), c.get("fetch.MB.sec")));
+            if (s.row("4") && s.row("1")) {
+                la = loadAvg();
+                double cpu = b.cpuSeconds();
+                Map<String, Double> c = tools.consume(bootstrap, "bench-1k", s.records1k, "bench-" + UUID.randomUUID());
+                double cpu4 = b.cpuSeconds() - cpu;
+                results.add("4", k, c.get("MB.sec"), la, loadAvg());
+                results.add("4b", k, c.get("fetch.MB.sec"), la, loadAvg());
+                results.add("4c", k, c.get("rebalance.time.ms"), la, loadAvg());
+                results.add("4d", k, cpu4, la, loadAvg());
+                log(String.format("  row 4: %.1f MB/s (fetch only %.1f MB/s, group join %.0f ms), broker CPU %.1f s",
+                        c.get("MB.sec"), c.get("fetch.MB.sec"), c.get("rebalance.time.ms"), cpu4));
+            }
 
-            la = loadAvg();
-            Tools.ProduceResult r2 = tools.produce(bootstrap, "bench-1k-all", s.recordsAll, 1024, "acks=all");
-            results.add("2", k, r2.mbPerSec(), la, loadAvg());
-            log(String.format("  row 2: %.1f MB/s", r2.mbPerSec()));
+            if (s.row("2")) {
+                la = loadAvg();
+                double cpu = b.cpuSeconds();
+                Tools.ProduceResult r2 = tools.produce(bootstrap, "bench-1k-all", s.recordsAll, 1024, "acks=all");
+                double cpu2 = b.cpuSeconds() - cpu;
+                results.add("2", k, r2.mbPerSec(), la, loadAvg());
+                results.add("2c", k, cpu2, la, loadAvg());
+                log(String.format("  row 2: %.1f MB/s, broker CPU %.1f s", r2.mbPerSec(), cpu2));
+            }
 
-            la = loadAvg();
-            Tools.ProduceResult r3 = tools.produce(bootstrap, "bench-100", s.records100, 100, "acks=1");
-            results.add("3", k, r3.recordsPerSec(), la, loadAvg());
-            log(String.format("  row 3: %.0f rec/s", r3.recordsPerSec()));
+            if (s.row("3")) {
+                la = loadAvg();
+                double cpu = b.cpuSeconds();
+                Tools.ProduceResult r3 = tools.produce(bootstrap, "bench-100", s.records100, 100, "acks=1");
+                double cpu3 = b.cpuSeconds() - cpu;
+                results.add("3", k, r3.recordsPerSec(), la, loadAvg());
+                results.add("3c", k, cpu3, la, loadAvg());
+                log(String.format("  row 3: %.0f rec/s, broker CPU %.1f s", r3.recordsPerSec(), cpu3));
+            }
 
-            if (loadRate != null) {
+            if (s.row("5") && loadRate != null) {
                 la = loadAvg();
                 long rate = loadRate.longValue();
                 Tools.Run load = tools.startProduce(bootstrap, "bench-load", rate * s.loadSeconds, 1024, rate, "acks=1");
