@@ -194,11 +194,17 @@ final class Brokers {
                     + "localhost:port+1; storage formatted with kafka.tools.StorageTool before launch; log4j at WARN)";
         }
 
+        /** Kafka's textual Uuid form; like Kafka's own random ids, never starting with '-' (argparse would take an option). */
         private static String randomClusterId() {
-            UUID u = UUID.randomUUID();
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
-            b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            while (true) {
+                UUID u = UUID.randomUUID();
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
+                b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+                String id = Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+                if (!id.startsWith("-")) {
+                    return id;
+                }
+            }
         }
     }
 
