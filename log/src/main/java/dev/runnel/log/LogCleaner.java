@@ -453,7 +453,8 @@ public final class LogCleaner {
 
     /**
      * A batch with no records that keeps {@code header}'s offsets, producer fields and epoch (Kafka writes the
-     * same for a producer's emptied last batch): uncompressed, both timestamps the old max timestamp.
+     * same for a producer's emptied last batch): uncompressed, and without timestamps (-1), so that no time
+     * index entry points at it (kafka-dump-log checks entries against the records' timestamps).
      */
     static ByteBuffer emptyBatch(ByteBuffer header) {
         RecordBatch h = RecordBatch.at(header, 0);
@@ -465,8 +466,8 @@ public final class LogCleaner {
         b.put(RecordBatch.MAGIC_OFFSET, RecordBatch.MAGIC_V2);
         b.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) attributes);
         b.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, h.lastOffsetDelta());
-        b.putLong(RecordBatch.BASE_TIMESTAMP_OFFSET, h.maxTimestamp());
-        b.putLong(RecordBatch.MAX_TIMESTAMP_OFFSET, h.maxTimestamp());
+        b.putLong(RecordBatch.BASE_TIMESTAMP_OFFSET, RecordBatch.NO_TIMESTAMP);
+        b.putLong(RecordBatch.MAX_TIMESTAMP_OFFSET, RecordBatch.NO_TIMESTAMP);
         b.putLong(RecordBatch.PRODUCER_ID_OFFSET, h.producerId());
         b.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, h.producerEpoch());
         b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, h.baseSequence());
