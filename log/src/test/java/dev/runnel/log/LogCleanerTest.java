@@ -260,6 +260,50 @@ class LogCleanerTest {
     }
 
     @Test
+    void appendsAndReadsGoOnWhileTheCleanerRuns() throws Exception {
+        try (PartitionLog log = open(compacted())) {
+            int batches = 600;
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread producer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < batches; i++) {
+                        AppendResult r = log.append(keyed(Compression.SNAPPY, T0 + i, "key" + (i % 7), "v" + i), 0);
+                        if (!r.isOk()) {
+                            throw new AssertionError(r.toString());
+                        }
+                        log.updateHighWatermark(Long.MAX_VALUE);
+                        LogReadResult read = log.read(log.logStartOffset(), 4096);
+                        if (!read.isOk()) {
+                            throw new AssertionError("read failed: " + read.errorCode());
+                        }
+                        read.toByteBuffer();
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            }, "appender");
+            producer.start();
+            int cleans = 0;
+            for (int i = 0; i < 200 && producer.isAlive(); i++) {
+                if (log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES) != null) {
+                    cleans++;
+                }
+            }
+            producer.join(60_000);
+            assertNull(failed.get(), () -> "appender failed: " + failed.get());
+            assertTrue(cleans > 0, "the cleaner ran while appending");
+            log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES);
+            assertEquals(batches, log.logEndOffset());
+            Map<String, String> seen = latest(kafkaReadAll(log));
+            for (int k = 0; k < 7; k++) {
+                int last = batches - 1 - ((batches - 1 - k) % 7);
+                assertEquals("v" + last, seen.get("key" + k));
+            }
+            assertTrue(kafkaReadAll(log).size() < 7 * 6, "compacted: " + kafkaReadAll(log).size());
+        }
+    }
+
+    @Test
     void anInterruptedSwapIsCompletedOnOpenAndAnUncommittedCleanDiscarded() throws IOException {
         LogConfig cfg = compacted();
         long[] bases;
