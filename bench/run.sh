@@ -3,8 +3,9 @@
 #   bench/run.sh            full run (about 20 minutes), writes bench/results/<date>.md
 #   bench/run.sh --quick    tiny sizes, one round: checks the harness works (about 4 minutes)
 #   bench/run.sh -Dbench.rows=1,6 -Dbench.rounds=5 ...   a subset; settings in harness/src/.../Harness.java
-#   -Dbench.runnelVariants='serial=-XX:+UseSerialGC;c1=-XX:TieredStopAtLevel=1' adds Runnel with other JVM
-#   options (RUNNEL_OPTS) to every round, to measure a change against the default in the same run
+#   -Dbench.runnelVariants='jdk= ;g1=-XX:+UseG1GC' adds Runnel with other JVM options (RUNNEL_JVM_OPTS, which
+#   replace the start script's defaults; a blank value means the JDK's own) to every round, to measure a
+#   change against the default in the same run
 # Environment: KAFKA_VERSION (default 4.3.1, the reference for ratios), KAFKA_SECOND_VERSION (default 3.9.2,
 # empty to skip), BENCH_OPTS (extra -Dbench.* settings, see Harness.Settings), RUNNEL_SKIP_BUILD=1 to use the
 # broker already built in broker/target.

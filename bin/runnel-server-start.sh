@@ -15,5 +15,12 @@ if [[ $# -gt 0 && ! -f "$1" ]]; then
   echo "No such config file: $1" >&2
   exit 1
 fi
-exec java ${RUNNEL_HEAP_OPTS:--Xmx512m} ${RUNNEL_OPTS:-} \
+# JVM defaults for a small broker that starts fast (bench/results/ has what each bought): the serial collector
+# (no concurrent GC threads or remembered sets; the broker's live heap is small and its garbage per request),
+# a heap that starts at 16 MB and grows only as needed, and the C1 compiler only (start-up and short runs
+# spend far less CPU compiling; the hot paths are system calls more than Java code). RUNNEL_JVM_OPTS replaces
+# these (e.g. "-XX:+UseG1GC" with full tiered compilation for a long-lived broker); RUNNEL_HEAP_OPTS and
+# RUNNEL_OPTS come after them, so they win.
+jvm_opts="${RUNNEL_JVM_OPTS:--XX:+UseSerialGC -Xms16m -XX:TieredStopAtLevel=1}"
+exec java $jvm_opts ${RUNNEL_HEAP_OPTS:--Xmx512m} ${RUNNEL_OPTS:-} \
   -cp "$root/broker/target/classes:$(cat "$cp_file")" dev.runnel.broker.Main "$@"

@@ -212,7 +212,7 @@ final class Brokers {
     static final class Runnel extends Kind {
         final Path home;
         final String heap;
-        /** Extra JVM options (RUNNEL_OPTS) for a variant measured beside the default, or null. */
+        /** JVM options replacing the start script's defaults (RUNNEL_JVM_OPTS) for a variant, or null. */
         final String opts;
 
         Runnel(Path home, String heap) {
@@ -246,14 +246,14 @@ final class Brokers {
             ProcessBuilder pb = new ProcessBuilder("bash", home.resolve("bin/runnel-server-start.sh").toString(), cfg.toString());
             pb.environment().put("RUNNEL_HEAP_OPTS", heap);
             if (opts != null) {
-                pb.environment().put("RUNNEL_OPTS", opts);
+                pb.environment().put("RUNNEL_JVM_OPTS", opts.isBlank() ? " " : opts);
             }
             return pb;
         }
 
         @Override
         String describe() {
-            return "bin/runnel-server-start.sh with RUNNEL_HEAP_OPTS=" + heap + (opts == null ? "" : " RUNNEL_OPTS='" + opts + "'")
+            return "bin/runnel-server-start.sh with RUNNEL_HEAP_OPTS=" + heap + (opts == null ? "" : " RUNNEL_JVM_OPTS='" + opts + "'")
                     + " (plus the script's own JVM flags)";
         }
     }
