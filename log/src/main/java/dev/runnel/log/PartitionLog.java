@@ -255,7 +255,14 @@ public final class PartitionLog implements AutoCloseable {
                 + " byte(s) truncated, " + deleted + " segment(s) deleted, " + orphanIndexes + " orphan index file(s) deleted, "
                 + producers.producerCount() + " producer(s), in " + ms + " ms";
         if (problems.isEmpty()) {
-            LOG.info(summary);
+            // A new or cleanly closed log that needed no repair is routine: a broker opens dozens at a time (50 for
+            // __consumer_offsets alone), and the topic creation or start-up already has its own line.
+            boolean routine = fresh || (state.clean() && recovered == 0 && truncatedBytes == 0 && deleted == 0);
+            if (routine) {
+                LOG.debug(summary);
+            } else {
+                LOG.info(summary);
+            }
         } else {
             LOG.warn(summary + "; problems: " + String.join("; ", problems));
         }

@@ -73,11 +73,11 @@ public final class BrokerMetrics implements AutoCloseable {
         }
 
         private TopicMeters(MeterRegistry r, String topic) {
-            bytesIn = add(Counter.builder("runnel.topic.bytes.in").baseUnit("bytes").tag("topic", topic)
+            bytesIn = add(Counter.builder("runnel.topic.bytes.in").tag("topic", topic)
                     .description("Record batch bytes appended by producers (Kafka's BytesInPerSec)").register(r));
             recordsIn = add(Counter.builder("runnel.topic.records.in").tag("topic", topic)
                     .description("Records appended by producers (Kafka's MessagesInPerSec)").register(r));
-            bytesOut = add(Counter.builder("runnel.topic.bytes.out").baseUnit("bytes").tag("topic", topic)
+            bytesOut = add(Counter.builder("runnel.topic.bytes.out").tag("topic", topic)
                     .description("Record batch bytes sent in fetch responses (Kafka's BytesOutPerSec)").register(r));
             recordsOut = add(Counter.builder("runnel.topic.records.out").tag("topic", topic)
                     .description("Offsets delivered past the fetch offset in fetch responses").register(r));
@@ -124,9 +124,9 @@ public final class BrokerMetrics implements AutoCloseable {
             return;
         }
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Gauge.builder("runnel.connections", connections, AtomicInteger::get)
+        Gauge.builder("runnel.connections.open", connections, AtomicInteger::get)
                 .description("Open client connections").strongReference(true).register(registry);
-        connectionsCreated = Counter.builder("runnel.connections.created")
+        connectionsCreated = Counter.builder("runnel.connections.accepted")
                 .description("Client connections accepted").register(registry);
         Gauge.builder("runnel.purgatory.size", fetchPurgatory, AtomicInteger::get).tag("delayedOperation", "Fetch")
                 .description("Fetch requests parked until min.bytes arrive or max.wait.ms passes")
