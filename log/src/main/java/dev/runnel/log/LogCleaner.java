@@ -363,6 +363,11 @@ public final class LogCleaner {
                     batch.baseOffset());
             return original;
         }
+        if (p.count == 0) {
+            // an empty batch left by an earlier clean: it stays only as its producer's last batch (cleanGroup
+            // puts one back at the end of the segment if the segment's last batch goes)
+            return isProducersLastBatch(batch) ? original : null;
+        }
         boolean hasHorizon = batch.hasDeleteHorizon();
         long baseTs = batch.baseTimestamp();
         boolean retainDeletes = !hasHorizon || now < baseTs;
@@ -398,8 +403,7 @@ public final class LogCleaner {
         }
         recordsRemoved += p.count - kept;
         if (kept == 0) {
-            Long last = batch.hasProducerId() ? producerLastOffsets.get(batch.producerId()) : null;
-            return last != null && last == batch.lastOffset() ? emptyBatch(copyHeader(batch)) : null;
+            return isProducersLastBatch(batch) ? emptyBatch(copyHeader(batch)) : null;
         }
         long newBase = keptTombstone && !hasHorizon ? now + config.cleanup().deleteRetentionMs() : baseTs;
         boolean newHasHorizon = hasHorizon || keptTombstone;
@@ -449,6 +453,11 @@ public final class LogCleaner {
         b.put(RecordBatch.RECORDS_OFFSET, payload, 0, payload.length);
         b.putInt(RecordBatch.CRC_OFFSET, (int) RecordBatch.at(b, 0).computeChecksum());
         return b;
+    }
+
+    private boolean isProducersLastBatch(RecordBatch batch) {
+        Long last = batch.hasProducerId() ? producerLastOffsets.get(batch.producerId()) : null;
+        return last != null && last == batch.lastOffset();
     }
 
     /**

@@ -157,6 +157,30 @@ class LogCleanerTest {
     }
 
     @Test
+    void emptyBatchesDoNotPileUpOverManyCleans() throws IOException {
+        try (PartitionLog log = open(compacted())) {
+            for (int round = 0; round < 6; round++) {
+                writeOverwrites(log, Compression.NONE);
+                assertNotNull(log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES));
+            }
+            int empty = 0;
+            for (long base : log.segmentBaseOffsets()) {
+                try (FileRecords fr = FileRecords.open(dir().resolve(LogSegment.fileName(base, ".log")).toFile(), false)) {
+                    for (RecordBatch b : fr.batches()) {
+                        b.ensureValid();
+                        if (b.countOrNull() == 0) {
+                            empty++;
+                        }
+                    }
+                }
+            }
+            // at most one per segment: the header that keeps a segment's last offset
+            assertTrue(empty <= log.segmentCount(), empty + " empty batches in " + log.segmentCount() + " segments");
+            assertEquals(5, latest(kafkaReadAll(log)).size());
+        }
+    }
+
+    @Test
     void neverTouchesTheActiveSegment() throws IOException {
         try (PartitionLog log = open(compacted().withSegmentBytes(1 << 20))) {
             writeOverwrites(log, Compression.NONE);
