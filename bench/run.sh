@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runnel vs Apache Kafka, side by side, with Kafka's own perf tools. One command:
-#   bench/run.sh            full run (about 20 minutes), writes bench/results/<date>.md
+#   bench/run.sh            full run (about 20 minutes on a busy 2-core machine), writes bench/results/<date>.md
 #   bench/run.sh --quick    tiny sizes, one round: checks the harness works (about 4 minutes)
 #   bench/run.sh -Dbench.rows=1,6 -Dbench.rounds=5 ...   a subset; settings in harness/src/.../Harness.java
 #   -Dbench.runnelVariants='jdk= ;g1=-XX:+UseG1GC' adds Runnel with other JVM options (RUNNEL_JVM_OPTS, which

@@ -39,11 +39,14 @@ public final class Harness {
         final boolean quick = Boolean.getBoolean("bench.quick");
         final int rounds = Integer.getInteger("bench.rounds", quick ? 1 : 3);
         final int cycles = Integer.getInteger("bench.cycles", quick ? 1 : 5);
-        final long records1k = Long.getLong("bench.records1k", quick ? 50_000 : 1_000_000);
-        final long recordsAll = Long.getLong("bench.recordsAll", quick ? 50_000 : 500_000);
-        final long records100 = Long.getLong("bench.records100", quick ? 200_000 : 3_000_000);
-        final int e2eRecords = Integer.getInteger("bench.e2eRecords", quick ? 500 : 5_000);
-        final int loadSeconds = Integer.getInteger("bench.loadSeconds", quick ? 5 : 20);
+        final long records1k = Long.getLong("bench.records1k", quick ? 50_000 : 500_000);
+        final long recordsAll = Long.getLong("bench.recordsAll", quick ? 50_000 : 300_000);
+        final long records100 = Long.getLong("bench.records100", quick ? 200_000 : 2_000_000);
+        final int e2eRecords = Integer.getInteger("bench.e2eRecords", quick ? 500 : 3_000);
+        final int loadSeconds = Integer.getInteger("bench.loadSeconds", quick ? 5 : 15);
+        /** Rounds (and integration cycles) for the second reference Kafka: fewer, to keep a run near 20 minutes. */
+        final int secondaryRounds = Integer.getInteger("bench.secondaryRounds", 1);
+        final int secondaryCycles = Integer.getInteger("bench.secondaryCycles", 2);
         final int port = Integer.getInteger("bench.port", 19092);
         final String heap = System.getProperty("bench.heap", "-Xmx1g");
         final Path dataDir = Path.of(System.getProperty("bench.dataDir", "/tmp/runnel-bench/data"));
@@ -121,7 +124,7 @@ public final class Harness {
         }
         for (int round = 1; round <= s.rounds; round++) {
             for (Brokers.Kind k : kinds) {
-                if (k instanceof Brokers.Kafka && k != reference && !s.secondaryInRounds) {
+                if (k instanceof Brokers.Kafka && k != reference && (!s.secondaryInRounds || round > s.secondaryRounds)) {
                     continue;
                 }
                 log("Round " + round + "/" + s.rounds + ": " + k.name);
@@ -136,6 +139,9 @@ public final class Harness {
         }
         for (int c = 1; c <= (s.row("7") ? s.cycles : 0); c++) {
             for (Brokers.Kind k : kinds) {
+                if (k instanceof Brokers.Kafka && k != reference && c > s.secondaryCycles) {
+                    continue;
+                }
                 String la = loadAvg();
                 try {
                     double ms = integrationCycle(k);

@@ -56,7 +56,9 @@ final class Report {
         b.append("Machine: ").append(machine.get("cpus (nproc)")).append(" CPUs (").append(machine.get("cpu")).append("), ")
                 .append(machine.get("memory")).append(", ").append(machine.get("kernel")).append(", ").append(machine.get("jdk"))
                 .append(". Medians of ").append(s.rounds).append(" rounds (row 7: ").append(s.cycles)
-                .append(" cycles), spread min–max in brackets; ratio = Runnel / ").append(reference.name)
+                .append(" cycles; the second reference Kafka: ").append(Math.min(s.rounds, s.secondaryRounds)).append(" round(s), ")
+                .append(Math.min(s.cycles, s.secondaryCycles))
+                .append(" cycle(s)), spread min–max in brackets; ratio = Runnel / ").append(reference.name)
                 .append(". Load average (1 min) before the run ").append(loadBefore).append(", after ").append(loadAfter)
                 .append("; the last column gives its range over each row's samples (other builds share this machine).\n\n");
 
