@@ -51,8 +51,12 @@ class RunnelContainerTest {
         } catch (RuntimeException | LinkageError e) {
             docker = false;
         }
-        assumeTrue(docker, "No Docker engine is reachable (none runs on this machine or in CI): "
-                + "RunnelContainer is not started here; its configuration is checked by the other tests");
+        String why = "No Docker engine is reachable (none runs on this machine or in CI): "
+                + "RunnelContainer is not started here; its configuration is checked by the other tests";
+        if (!docker) {
+            System.out.println("[testkit] skipped: " + why);
+        }
+        assumeTrue(docker, why);
         String image = System.getProperty("runnel.image");
         try (RunnelContainer kafka = image != null ? new RunnelContainer(image) : new RunnelContainer(buildImage())) {
             kafka.start();

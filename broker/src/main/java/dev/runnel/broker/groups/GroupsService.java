@@ -71,6 +71,13 @@ public final class GroupsService {
         }
     }
 
+    /** The service of this broker if it exists (never creates one: for readers such as metrics). */
+    public static GroupsService existing(Broker broker) {
+        synchronized (SERVICES) {
+            return SERVICES.get(broker);
+        }
+    }
+
     /**
      * Stops this broker's timeout thread, if its service exists, after letting running timeouts finish. Called when
      * the broker shuts down, once the timer stopped handing it work and before the logs close.

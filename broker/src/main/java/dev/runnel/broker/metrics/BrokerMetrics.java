@@ -263,8 +263,9 @@ public final class BrokerMetrics implements AutoCloseable {
             byState.put(s, 0);
         }
         List<MultiGauge.Row<?>> lag = new ArrayList<>();
-        GroupCoordinator coordinator = GroupsService.of(b).coordinator();
-        for (int p = 0; p < coordinator.numPartitions(); p++) {
+        GroupsService service = GroupsService.existing(b); // absent once the broker is shutting down
+        GroupCoordinator coordinator = service == null ? null : service.coordinator();
+        for (int p = 0; coordinator != null && p < coordinator.numPartitions(); p++) {
             coordinator.inspect(p, shard -> {
                 for (String groupId : shard.groupIds()) {
                     GroupState state = shard.groupState(groupId);
