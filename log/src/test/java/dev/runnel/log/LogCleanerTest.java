@@ -181,6 +181,32 @@ class LogCleanerTest {
     }
 
     @Test
+    void recordsYoungerThanMinCompactionLagWait() throws IOException {
+        LogConfig cfg = compacted().withCleanup(compacted().cleanup().withMinCompactionLagMs(3_600_000L));
+        try (PartitionLog log = open(cfg)) {
+            writeOverwrites(log, Compression.NONE); // stamped T0 .. T0+7, the clock says T0
+            assertNull(log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES), "every segment is younger than the lag");
+            clock.addAndGet(3_600_000L + 10);
+            assertNotNull(log.clean(false, LogCleaner.DEFAULT_MAX_MAP_ENTRIES));
+            assertTrue(kafkaReadAll(log).size() < 40);
+        }
+    }
+
+    @Test
+    void maxCompactionLagForcesACleanBelowTheDirtyRatio() throws IOException {
+        LogConfig cfg = compacted().withCleanup(compacted().cleanup().withMinCleanableDirtyRatio(1.0)
+                .withMaxCompactionLagMs(60_000L));
+        try (PartitionLog log = open(cfg)) {
+            writeOverwrites(log, Compression.NONE);
+            assertNotNull(log.clean(false, LogCleaner.DEFAULT_MAX_MAP_ENTRIES), "a never-cleaned log is 100% dirty");
+            writeOverwrites(log, Compression.NONE);
+            assertNull(log.clean(false, LogCleaner.DEFAULT_MAX_MAP_ENTRIES), "below a ratio of 1.0");
+            clock.addAndGet(60_100L); // the oldest dirty record is stamped T0 + 6
+            assertNotNull(log.clean(false, LogCleaner.DEFAULT_MAX_MAP_ENTRIES), "the oldest dirty record passed the lag");
+        }
+    }
+
+    @Test
     void neverTouchesTheActiveSegment() throws IOException {
         try (PartitionLog log = open(compacted().withSegmentBytes(1 << 20))) {
             writeOverwrites(log, Compression.NONE);
