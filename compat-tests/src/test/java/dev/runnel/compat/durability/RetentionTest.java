@@ -28,7 +28,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RetentionTest {
     @RegisterExtension
     static final Broker broker = Broker.create()
-            .with("log.retention.check.interval.ms", "100");
+            .with("log.retention.check.interval.ms", "100")
+            // the broker-level default for topics without retention.ms (Kafka's is log.retention.hours=168)
+            .with("log.retention.minutes", "60");
 
     private static final String PAD = "x".repeat(100);
 
@@ -83,6 +85,25 @@ class RetentionTest {
         List<ConsumerRecord<String, String>> left = readAll(broker, tp);
         assertEquals(1, left.size());
         assertEquals("retention", left.get(0).value());
+    }
+
+    @Test
+    void theBrokersLogRetentionMinutesAppliesToTopicsWithoutRetentionMs() throws Exception {
+        String topic = Clients.uniqueTopic("retention-broker");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        RetentionClients.createTopic(broker, topic, Map.of("segment.bytes", "1024"));
+        long now = System.currentTimeMillis();
+        try (KafkaProducer<String, String> producer = Clients.producer(broker)) {
+            for (int i = 0; i < 20; i++) {
+                // 61 minutes old: past log.retention.minutes=60
+                producer.send(new ProducerRecord<>(topic, 0, now - 61 * 60_000L, "old" + i, PAD)).get(10, TimeUnit.SECONDS);
+            }
+            producer.send(new ProducerRecord<>(topic, 0, now, "fresh", PAD)).get(10, TimeUnit.SECONDS);
+        }
+        Await.untilPasses(Clients.TIMEOUT, () -> assertTrue(offset(broker, tp, OffsetSpec.earliest()) > 10,
+                "old segments deleted"));
+        List<ConsumerRecord<String, String>> left = readAll(broker, tp);
+        assertEquals("fresh", left.get(left.size() - 1).key());
     }
 
     @Test
