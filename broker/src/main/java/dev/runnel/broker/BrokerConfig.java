@@ -41,6 +41,10 @@ public final class BrokerConfig {
         DEFAULTS.put("log.message.timestamp.type", "CreateTime");
         DEFAULTS.put("message.max.bytes", "1048588");
         DEFAULTS.put("socket.request.max.bytes", "104857600");
+        DEFAULTS.put("max.connections", String.valueOf(Integer.MAX_VALUE));
+        DEFAULTS.put("max.connections.per.ip", String.valueOf(Integer.MAX_VALUE));
+        DEFAULTS.put("max.connections.per.ip.overrides", "");
+        DEFAULTS.put("connections.max.idle.ms", "600000");
         DEFAULTS.put("min.insync.replicas", "1");
         DEFAULTS.put("compression.type", "producer");
         // Kafka's code default is 3000; its shipped server.properties and every test harness use 0.
@@ -103,6 +107,13 @@ public final class BrokerConfig {
         advertisedListener();
         if (messageMaxBytes() <= 0 || socketRequestMaxBytes() <= 0) {
             throw new IllegalArgumentException("message.max.bytes and socket.request.max.bytes must be positive");
+        }
+        if (maxConnections() <= 0 || maxConnectionsPerIp() < 0) {
+            throw new IllegalArgumentException("max.connections must be positive and max.connections.per.ip not negative");
+        }
+        if (maxConnectionsPerIp() == 0 && maxConnectionsPerIpOverrides().isEmpty()) {
+            // as Kafka: a per-ip limit of 0 only makes sense as "nobody but the listed hosts"
+            throw new IllegalArgumentException("max.connections.per.ip can be 0 only if max.connections.per.ip.overrides is set");
         }
     }
 
@@ -168,6 +179,26 @@ public final class BrokerConfig {
 
     public int socketRequestMaxBytes() {
         return getInt("socket.request.max.bytes");
+    }
+
+    /** Broker-wide connection limit: at it, new connections wait until one closes (Kafka's {@code max.connections}). */
+    public int maxConnections() {
+        return getInt("max.connections");
+    }
+
+    /** Connections allowed from one address; more are closed at once. */
+    public int maxConnectionsPerIp() {
+        return getInt("max.connections.per.ip");
+    }
+
+    /** Per-address exceptions to {@link #maxConnectionsPerIp()}, from {@code host-or-ip:count,...}. */
+    public Map<java.net.InetAddress, Integer> maxConnectionsPerIpOverrides() {
+        return dev.runnel.broker.network.ConnectionQuotas.parseOverrides(values.get("max.connections.per.ip.overrides"));
+    }
+
+    /** Idle connections are closed after this long; 0 or less: never. */
+    public long connectionsMaxIdleMs() {
+        return getLong("connections.max.idle.ms");
     }
 
     /** Host and port of a listener such as {@code PLAINTEXT://localhost:9092}; port 0 binds a free port. */

@@ -4,6 +4,7 @@ import dev.runnel.broker.groups.GroupsService;
 import dev.runnel.broker.handlers.Handlers;
 import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.metrics.MetricsHttpServer;
+import dev.runnel.broker.network.ConnectionQuotas;
 import dev.runnel.broker.network.FrameDecoder;
 import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.state.LogMaintenance;
@@ -16,6 +17,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -120,6 +122,9 @@ public final class RunnelServer implements AutoCloseable {
         EventLoopGroup boss = new NioEventLoopGroup(1, threads.factory("runnel-acceptor"));
         EventLoopGroup workers = new NioEventLoopGroup(0, threads.factory("runnel-network"));
         BrokerConfig.Listener listener = config.listener();
+        ConnectionQuotas quotas = new ConnectionQuotas(config.maxConnections(), config.maxConnectionsPerIp(),
+                config.maxConnectionsPerIpOverrides());
+        long idleMs = config.connectionsMaxIdleMs();
         String bindHost = listener.host().isEmpty() || listener.host().equals("0.0.0.0") ? null : listener.host();
         Channel ch = null;
         MetricsHttpServer metricsServer = null;
@@ -128,10 +133,14 @@ public final class RunnelServer implements AutoCloseable {
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(quotas)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
+                            if (idleMs > 0) {
+                                c.pipeline().addLast("idle", new IdleStateHandler(false, 0, 0, idleMs, TimeUnit.MILLISECONDS));
+                            }
                             c.pipeline().addLast("frames", new FrameDecoder(config.socketRequestMaxBytes()));
                             c.pipeline().addLast("requests", new KafkaRequestHandler(broker));
                         }

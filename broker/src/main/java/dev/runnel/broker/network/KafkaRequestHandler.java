@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,9 +25,18 @@ import org.slf4j.LoggerFactory;
  * One per connection: reads request frames, dispatches them to their {@link ApiHandler}, and sends the
  * responses in request order even when handlers complete out of order (clients pipeline requests).
  * All state here is touched only on the connection's event loop.
+ * <p>
+ * Back-pressure: the connection stops reading while {@value #MAX_PENDING} requests wait for their responses or
+ * while the responses already written have not left (the outbound buffer is above its high-water mark), so a
+ * client that pipelines without reading cannot make the broker buffer without bound. An idle event
+ * ({@code connections.max.idle.ms}) closes the connection unless a request is still being worked on (a parked
+ * fetch or a group join may legitimately wait longer).
  */
 public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaRequestHandler.class);
+
+    /** Requests a connection may have waiting for responses before it stops being read. */
+    static final int MAX_PENDING = 64;
 
     private final Broker broker;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -118,6 +128,7 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
         }
         Pending p = new Pending(header, version, receivedNanos);
         pending.add(p);
+        updateReadInterest();
         CompletableFuture<ApiMessage> future;
         try {
             future = handler.handle(new RequestContext(broker, header, ctx.channel()), request);
@@ -164,6 +175,32 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
+        updateReadInterest();
+    }
+
+    private void updateReadInterest() {
+        boolean read = pending.size() < MAX_PENDING && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateReadInterest();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (pending.isEmpty() || !ctx.channel().isWritable()) {
+                LOG.debug("Closing connection from {}: idle for connections.max.idle.ms", ctx.channel().remoteAddress());
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     private void close(String why) {
