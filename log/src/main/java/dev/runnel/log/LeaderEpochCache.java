@@ -116,6 +116,23 @@ public final class LeaderEpochCache {
         return sb.toString();
     }
 
+    /** The entries as (epoch, start offset) pairs, oldest first: for the clean-shutdown snapshot. */
+    synchronized List<long[]> entryPairs() {
+        List<long[]> out = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            out.add(new long[] {e.epoch, e.startOffset});
+        }
+        return out;
+    }
+
+    /** Replaces the entries with pairs read back from the clean-shutdown snapshot (validated there). */
+    synchronized void restore(List<long[]> pairs) {
+        entries.clear();
+        for (long[] p : pairs) {
+            entries.add(new Entry((int) p[0], p[1]));
+        }
+    }
+
     synchronized void writeCheckpoint(Path dir) throws IOException {
         StateFiles.writeAtomically(dir.resolve(CHECKPOINT_FILE), checkpointText().getBytes(StandardCharsets.UTF_8), false);
     }

@@ -157,6 +157,16 @@ public final class PartitionLog implements AutoCloseable {
         if (bases.isEmpty()) {
             bases.add(Math.max(0L, state.logStartOffset()));
         }
+        String notTrusted = null;
+        if (state.clean() && !fresh) {
+            notTrusted = loadTrusted(bases, state, now, started, orphanIndexes);
+            if (notTrusted == null) {
+                return;
+            }
+            // the files disagree with what the clean shutdown recorded: look at them as after a crash
+            // (segments below the recovery point were fsynced then and are not CRC-checked again)
+            state = new StateFiles.LogState(false, state.recoveryPoint(), state.logStartOffset());
+        }
 
         List<LogSegment> loaded = new ArrayList<>();
         int recovered = 0;
@@ -175,6 +185,9 @@ public final class PartitionLog implements AutoCloseable {
             boolean last = i == bases.size() - 1;
             boolean needRecovery = !state.clean() && (last || bases.get(i + 1) > state.recoveryPoint());
             boolean hadIndexes = LogSegment.indexFilesExist(dir, base);
+            if (!hadIndexes && !fresh) {
+                problems.add(LogSegment.fileName(base, LogSegment.LOG_SUFFIX) + " had no index files");
+            }
             LogSegment seg = LogSegment.open(dir, base, now);
             boolean rebuild = needRecovery || !hadIndexes;
             if (rebuild) {
@@ -197,6 +210,7 @@ public final class PartitionLog implements AutoCloseable {
                     rebuildIndexes(seg);
                 }
             } else if (!rebuild && !out.indexesConsistent) {
+                problems.add(seg.logPath.getFileName() + " index files were inconsistent with the log");
                 rebuild = true;
                 rebuildIndexes(seg);
             }
@@ -249,8 +263,9 @@ public final class PartitionLog implements AutoCloseable {
         StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), !fresh);
 
         long ms = (System.nanoTime() - started) / 1_000_000;
-        String summary = "Loaded log " + dir.getFileName() + " (" + (fresh ? "new" : state.clean() ? "clean shutdown" : "unclean shutdown")
-                + "): " + loaded.size() + " segment(s), offsets " + start + ".." + leo + ", " + recovered
+        String how = fresh ? "new" : notTrusted != null ? "clean shutdown, but " + notTrusted
+                : state.clean() ? "clean shutdown" : "unclean shutdown";
+        String summary = "Loaded log " + dir.getFileName() + " (" + how + "): " + loaded.size() + " segment(s), offsets " + start + ".." + leo + ", " + recovered
                 + " segment(s) recovered, " + rebuilt + " index set(s) rebuilt, " + truncatedBytes
                 + " byte(s) truncated, " + deleted + " segment(s) deleted, " + orphanIndexes + " orphan index file(s) deleted, "
                 + producers.producerCount() + " producer(s), in " + ms + " ms";
@@ -266,6 +281,129 @@ public final class PartitionLog implements AutoCloseable {
         } else {
             LOG.warn(summary + "; problems: " + String.join("; ", problems));
         }
+    }
+
+    /**
+     * Opening after a clean shutdown: trusts what {@link #close()} wrote — the recovery point (the log end
+     * offset then), the {@link ShutdownSnapshot} (leader epochs, producer state) and the indexes (after their
+     * cheap sanity checks) — so that a segment costs the read of its tail behind its last offset-index entry (about
+     * {@code index.interval.bytes}), not of every batch header. That tail read also proves each segment still
+     * ends in whole batches, so a file truncated or zero-filled after the shutdown is noticed. Returns null once
+     * the log is loaded, else why it must be scanned (nothing of this attempt is kept then).
+     */
+    private String loadTrusted(List<Long> bases, StateFiles.LogState state, long now, long started, int orphanIndexes)
+            throws IOException {
+        String why = ShutdownSnapshot.read(dir, state.recoveryPoint(), epochCache, producers);
+        List<LogSegment> loaded = new ArrayList<>();
+        try {
+            for (int i = 0; why == null && i < bases.size(); i++) {
+                long base = bases.get(i);
+                boolean last = i == bases.size() - 1;
+                if (!LogSegment.indexFilesExist(dir, base)) {
+                    why = LogSegment.fileName(base, LogSegment.LOG_SUFFIX) + " has no index files";
+                    break;
+                }
+                LogSegment seg = LogSegment.open(dir, base, now);
+                loaded.add(seg);
+                why = trustSegment(seg, last);
+                if (why == null && !last && seg.size == 0) {
+                    why = seg.logPath.getFileName() + " is empty";
+                }
+                if (why == null && i > 0 && loaded.get(i - 1).nextOffset > base) {
+                    why = seg.logPath.getFileName() + " overlaps the segment before it";
+                }
+            }
+            if (why == null && loaded.get(loaded.size() - 1).nextOffset != state.recoveryPoint()) {
+                why = "the log ends at offset " + loaded.get(loaded.size() - 1).nextOffset
+                        + ", not at the recovery point " + state.recoveryPoint();
+            }
+        } catch (IOException | RuntimeException e) {
+            why = "its files could not be trusted: " + e;
+        }
+        if (why != null) {
+            for (LogSegment seg : loaded) {
+                seg.close();
+            }
+            producers.clear();
+            epochCache.clear();
+            return why;
+        }
+        for (int i = 0; i < loaded.size() - 1; i++) {
+            loaded.get(i).onBecomeInactive();
+        }
+        LogSegment active = loaded.get(loaded.size() - 1);
+        active.makeActive(config.segmentIndexBytes());
+        segments = loaded.toArray(new LogSegment[0]);
+        long leo = active.nextOffset;
+        long start = loaded.get(0).baseOffset;
+        if (state.logStartOffset() > start && state.logStartOffset() <= leo) {
+            start = state.logStartOffset();
+        }
+        logStartOffset = start;
+        epochCache.truncateFromStart(start);
+        recoveryPoint = leo;
+        highWatermark = leo;
+        end = new EndState(leo, active, active.size);
+        // No fsync (a partition's open would cost one, seconds for a few hundred on a busy disk): should a power
+        // loss undo this write, the clean record that comes back names the old log end, and anything appended
+        // since then makes the next open find a different end and recover the log.
+        StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), false);
+        ShutdownSnapshot.delete(dir);
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        LOG.info("Loaded log " + dir.getFileName() + " (clean shutdown, recovery point trusted): " + loaded.size()
+                + " segment(s), offsets " + start + ".." + leo + ", 0 segment(s) recovered, 0 index set(s) rebuilt, "
+                + "0 byte(s) truncated, 0 segment(s) deleted, " + orphanIndexes + " orphan index file(s) deleted, "
+                + producers.producerCount() + " producer(s), in " + ms + " ms");
+        return null;
+    }
+
+    /**
+     * Sets a segment's bookkeeping from its indexes and the batches behind its last offset-index entry; returns
+     * why the segment cannot be trusted, or null.
+     */
+    private static String trustSegment(LogSegment seg, boolean active) throws IOException {
+        String problem = seg.offsetIndex.sanityProblem(seg.size);
+        if (problem == null) {
+            problem = seg.timeIndex.sanityProblem();
+        }
+        if (problem != null) {
+            return "the indexes of " + seg.logPath.getFileName() + " are damaged (" + problem + ")";
+        }
+        boolean indexed = seg.offsetIndex.entries() > 0;
+        int from = indexed ? seg.offsetIndex.lookup(seg.offsetIndex.lastOffset()) : 0;
+        long next = seg.baseOffset;
+        long maxTs = seg.timeIndex.entries() > 0 ? seg.timeIndex.lastTimestamp() : RecordBatch.NO_TIMESTAMP;
+        long maxTsOffset = seg.timeIndex.entries() > 0 ? seg.timeIndex.lastEntryOffset() : -1L;
+        SegmentScanner sc = new SegmentScanner(seg.channel, seg.baseOffset, from, seg.size, false);
+        boolean first = true;
+        while (sc.next()) {
+            RecordBatch b = sc.batch();
+            if (first && indexed && b.lastOffset() != seg.offsetIndex.lastOffset()) {
+                return "the last offset-index entry of " + seg.logPath.getFileName() + " does not point at its batch";
+            }
+            first = false;
+            next = b.lastOffset() + 1;
+            if (b.maxTimestamp() > maxTs) {
+                maxTs = b.maxTimestamp();
+                maxTsOffset = b.lastOffset();
+            }
+        }
+        if (sc.problem() != null) {
+            return seg.logPath.getFileName() + " does not end in whole batches (" + sc.problem() + ")";
+        }
+        if (indexed && first) {
+            return "the last offset-index entry of " + seg.logPath.getFileName() + " points past its data";
+        }
+        seg.nextOffset = next;
+        seg.maxTimestamp = maxTsOffset >= 0 ? new LogSegment.MaxTimestamp(maxTs, maxTsOffset) : LogSegment.MaxTimestamp.NONE;
+        if (active) {
+            seg.bytesSinceLastIndexEntry = indexed ? seg.size - from : seg.size;
+            ByteBuffer header = ByteBuffer.allocate(RecordBatch.RECORD_BATCH_OVERHEAD);
+            if (seg.readHeader(0, seg.size, header)) {
+                seg.rollingBasedTimestamp = RecordBatch.at(header, 0).maxTimestamp();
+            }
+        }
+        return null;
     }
 
     private static final class ScanOutcome {
@@ -345,10 +483,6 @@ public final class PartitionLog implements AutoCloseable {
                 ok = ti.lastTimestamp() == vLastTime && ti.lastEntryOffset() == vLastTimeOffset;
             }
             out.indexesConsistent = ok;
-            if (!ok) {
-                LOG.info("Index files of {} in {} are inconsistent with the log, rebuilding them", seg.logPath.getFileName(),
-                        dir.getFileName());
-            }
         }
         return out;
     }
@@ -1139,6 +1273,21 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /**
+     * The cleaner's progress for Kafka's {@code cleaner-offset-checkpoint}: the offsets below it are compacted
+     * (-1 when unknown; a clean then treats the whole log as dirty).
+     */
+    public long cleanerCheckpoint() {
+        return firstDirtyOffset;
+    }
+
+    /** Restores the cleaner's progress from a checkpoint; ignored when it lies outside the log. */
+    public void restoreCleanerCheckpoint(long offset) {
+        if (offset >= logStartOffset && offset <= end.offset()) {
+            firstDirtyOffset = offset;
+        }
+    }
+
     // --- for the cleaner (same package)
 
     LogSegment[] segmentArray() {
@@ -1369,6 +1518,7 @@ public final class PartitionLog implements AutoCloseable {
                         s.flush();
                     }
                     epochCache.writeCheckpoint(dir);
+                    ShutdownSnapshot.write(dir, end.offset(), epochCache, producers);
                     StateFiles.writeState(dir, new StateFiles.LogState(true, end.offset(), logStartOffset), true);
                 } catch (IOException e) {
                     first = e;

@@ -275,6 +275,16 @@ public final class ProducerStateManager {
         producers.clear();
     }
 
+    /** Every producer's entry, for {@link ShutdownSnapshot} (under the log's lock). */
+    void forEachEntry(java.util.function.Consumer<Entry> action) {
+        producers.values().forEach(action);
+    }
+
+    /** Adds an entry read back by {@link ShutdownSnapshot}. */
+    void put(Entry e) {
+        producers.put(e.producerId, e);
+    }
+
     int producerCount() {
         return producers.size();
     }
