@@ -80,6 +80,13 @@ class DistributionIT {
         assertTrue(metrics.contains("runnel_topic_records_in_total{topic=\"dist-topic\"} 3.0"), metrics);
         assertTrue(metrics.contains("runnel_requests_seconds_count{request=\"Produce\"}"), metrics);
 
+        // The default log level says what happened to the broker, not to each request: a start line (plus the
+        // log maintenance settings) and one line for the topic that the producer created, after 3 produce
+        // requests, a consumer's fetches, metadata and offset lookups.
+        List<String> lines = Files.readAllLines(output).stream().filter(l -> !l.isBlank()).toList();
+        assertTrue(lines.size() <= 4 && lines.stream().anyMatch(l -> l.contains("Created topic dist-topic")),
+                "expected a handful of lines at INFO, got:\n" + String.join("\n", lines));
+
         broker.destroy(); // SIGTERM: the shutdown hook closes the broker
         assertTrue(broker.waitFor(30, TimeUnit.SECONDS), "broker did not stop on SIGTERM");
         awaitOutput("Runnel node 1 stopped", Duration.ofSeconds(5));
