@@ -350,10 +350,16 @@ public final class PartitionLog implements AutoCloseable {
         StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), false);
         ShutdownSnapshot.delete(dir);
         long ms = (System.nanoTime() - started) / 1_000_000;
-        LOG.info("Loaded log " + dir.getFileName() + " (clean shutdown, recovery point trusted): " + loaded.size()
+        String summary = "Loaded log " + dir.getFileName() + " (clean shutdown, recovery point trusted): " + loaded.size()
                 + " segment(s), offsets " + start + ".." + leo + ", 0 segment(s) recovered, 0 index set(s) rebuilt, "
                 + "0 byte(s) truncated, 0 segment(s) deleted, " + orphanIndexes + " orphan index file(s) deleted, "
-                + producers.producerCount() + " producer(s), in " + ms + " ms");
+                + producers.producerCount() + " producer(s), in " + ms + " ms";
+        // Routine on every clean restart (and __consumer_offsets alone has 50 partitions): INFO only if files went.
+        if (orphanIndexes == 0) {
+            LOG.debug(summary);
+        } else {
+            LOG.info(summary);
+        }
         return null;
     }
 
