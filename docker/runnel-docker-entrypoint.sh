@@ -22,7 +22,7 @@ config_out="${RUNNEL_EFFECTIVE_CONFIG:-${TMPDIR:-/tmp}/runnel-server.properties}
   fi
   echo "# From RUNNEL_CFG_* environment variables (later keys win):"
   env | grep '^RUNNEL_CFG_' | sort | while IFS='=' read -r name value; do
-    key=$(printf '%s' "${name#RUNNEL_CFG_}" | tr 'A-Z' 'a-z' \
+    key=$(printf '%s' "${name#RUNNEL_CFG_}" | tr '[:upper:]' '[:lower:]' \
       | sed -e 's/___/%/g' -e 's/__/@/g' -e 's/_/./g' -e 's/%/-/g' -e 's/@/_/g')
     printf '%s=%s\n' "$key" "$value"
   done
