@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *       {@code file.delete.delay.ms} passed are deleted.</li>
  *   <li>{@code runnel-log-cleaner} (unless {@code log.cleaner.enable=false}): every {@code log.cleaner.backoff.ms}
  *       (Kafka's default 15 s) each log with {@code cleanup.policy} compact is compacted if it is dirty enough
- *       ({@link PartitionLog#clean}), {@code __consumer_offsets} included. {@code log.cleaner.dedupe.buffer.size}
+ *       ({@link PartitionLog#clean}), {@code __consumer_offsets} included, and Kafka's
+ *       {@code cleaner-offset-checkpoint} records how far each log is cleaned. {@code log.cleaner.dedupe.buffer.size}
  *       bounds the key map as in Kafka (24 bytes a key).</li>
  * </ul>
  * {@link #runRetentionNow()} and {@link #cleanNow()} run a pass at once (tests, tools).
@@ -40,6 +41,8 @@ public final class LogMaintenance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogMaintenance.class);
     /** Kafka's file name for the log start offsets of a log directory. */
     public static final String LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
+    /** Kafka's file name for the cleaner's progress per compacted log. */
+    public static final String CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint";
 
     private final TopicManager topics;
     private final Path logDir;
@@ -50,6 +53,7 @@ public final class LogMaintenance implements AutoCloseable {
     private final ScheduledExecutorService retention;
     private final ScheduledExecutorService cleaner;
     private volatile Map<String, Long> lastCheckpoint = Map.of();
+    private volatile Map<String, Long> lastCleanerCheckpoint = Map.of();
     private volatile boolean stopping;
 
     public LogMaintenance(BrokerConfig config, TopicManager topics) {
@@ -85,9 +89,12 @@ public final class LogMaintenance implements AutoCloseable {
         }
     }
 
-    /** Applies the log start offsets of Kafka's checkpoint file (if any is ahead of a log) and starts the threads. */
+    /**
+     * Applies Kafka's checkpoint files of the log directory (log start offsets ahead of a log's own, the cleaner's
+     * progress) and starts the threads.
+     */
     public void start() {
-        applyCheckpoint();
+        applyCheckpoints();
         long initial = Math.min(30_000L, retentionCheckIntervalMs);
         retention.scheduleWithFixedDelay(this::retentionPass, initial, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         long deleteEvery = Math.min(1000L, retentionCheckIntervalMs);
@@ -163,15 +170,15 @@ public final class LogMaintenance implements AutoCloseable {
                 break;
             }
         }
+        writeCleanerCheckpoint();
         return cleaned;
     }
 
-    // ---------------------------------------------------------------- log-start-offset-checkpoint
+    // ---------------------------------------------------------------- checkpoints in the log directory
 
     /**
-     * Writes Kafka's {@code log-start-offset-checkpoint} (version 0, the entry count, then
-     * {@code topic partition offset} lines) for the partitions whose log start offset is above their first
-     * segment, as Kafka does. The log keeps its own copy too, so this file is for Kafka's tools and habits.
+     * Writes Kafka's {@code log-start-offset-checkpoint} for the partitions whose log start offset is above their
+     * first segment, as Kafka does. The log keeps its own copy too, so this file is for Kafka's tools and habits.
      */
     void writeCheckpoint() {
         Map<String, Long> entries = new TreeMap<>();
@@ -185,13 +192,33 @@ public final class LogMaintenance implements AutoCloseable {
                 entries.put(p.topic().name() + " " + p.index(), log.logStartOffset());
             }
         }
-        if (entries.equals(lastCheckpoint) && Files.exists(logDir.resolve(LOG_START_OFFSET_CHECKPOINT))) {
-            return;
+        if (!entries.equals(lastCheckpoint) || !Files.exists(logDir.resolve(LOG_START_OFFSET_CHECKPOINT))) {
+            if (writeCheckpointFile(LOG_START_OFFSET_CHECKPOINT, entries)) {
+                lastCheckpoint = entries;
+            }
         }
+    }
+
+    /** Writes Kafka's {@code cleaner-offset-checkpoint}: how far each compacted log is cleaned. */
+    void writeCleanerCheckpoint() {
+        Map<String, Long> entries = new TreeMap<>();
+        for (Partition p : partitions()) {
+            PartitionLog log = p.log();
+            if (!log.isClosed() && log.config().cleanup().compact() && log.cleanerCheckpoint() >= 0) {
+                entries.put(p.topic().name() + " " + p.index(), log.cleanerCheckpoint());
+            }
+        }
+        if (!entries.equals(lastCleanerCheckpoint) && writeCheckpointFile(CLEANER_OFFSET_CHECKPOINT, entries)) {
+            lastCleanerCheckpoint = entries;
+        }
+    }
+
+    /** Kafka's checkpoint file format: version 0, the entry count, then {@code topic partition offset} lines. */
+    private boolean writeCheckpointFile(String name, Map<String, Long> entries) {
         StringBuilder sb = new StringBuilder("0\n").append(entries.size()).append('\n');
         entries.forEach((tp, offset) -> sb.append(tp).append(' ').append(offset).append('\n'));
-        Path target = logDir.resolve(LOG_START_OFFSET_CHECKPOINT);
-        Path tmp = logDir.resolve(LOG_START_OFFSET_CHECKPOINT + ".tmp");
+        Path target = logDir.resolve(name);
+        Path tmp = logDir.resolve(name + ".tmp");
         try {
             Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
             try {
@@ -199,14 +226,16 @@ public final class LogMaintenance implements AutoCloseable {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            lastCheckpoint = entries;
+            return true;
         } catch (IOException e) {
             LOG.warn("Cannot write {}", target, e);
+            return false;
         }
     }
 
-    private void applyCheckpoint() {
-        Path file = logDir.resolve(LOG_START_OFFSET_CHECKPOINT);
+    /** Calls {@code apply} with the partition and offset of each entry of a checkpoint file, if there is one. */
+    private void readCheckpointFile(String name, java.util.function.ObjLongConsumer<Partition> apply) {
+        Path file = logDir.resolve(name);
         if (!Files.exists(file)) {
             return;
         }
@@ -223,14 +252,26 @@ public final class LogMaintenance implements AutoCloseable {
                     continue;
                 }
                 Partition p = topics.partition(f[0], Integer.parseInt(f[1]));
-                long offset = Long.parseLong(f[2]);
-                if (p != null && offset > p.logStartOffset() && offset <= p.highWatermark()) {
-                    p.log().maybeIncrementLogStartOffset(offset);
+                if (p != null) {
+                    apply.accept(p, Long.parseLong(f[2]));
                 }
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("Ignoring unreadable {}", file, e);
         }
+    }
+
+    private void applyCheckpoints() {
+        readCheckpointFile(LOG_START_OFFSET_CHECKPOINT, (p, offset) -> {
+            if (offset > p.logStartOffset() && offset <= p.highWatermark()) {
+                try {
+                    p.log().maybeIncrementLogStartOffset(offset);
+                } catch (IOException e) {
+                    LOG.warn("Cannot apply the checkpointed log start offset {} to {}", offset, p, e);
+                }
+            }
+        });
+        readCheckpointFile(CLEANER_OFFSET_CHECKPOINT, (p, offset) -> p.log().restoreCleanerCheckpoint(offset));
     }
 
     /**
@@ -253,5 +294,6 @@ public final class LogMaintenance implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         writeCheckpoint();
+        writeCleanerCheckpoint();
     }
 }

@@ -97,4 +97,24 @@ class LogMaintenanceTest {
         client = new TestClient(server.port());
         assertEquals(5, server.broker().topics().partition("t", 0).logStartOffset());
     }
+
+    @Test
+    void theCleanersProgressIsCheckpointedAsKafkaDoes() throws Exception {
+        server.broker().topics().create("k", 1, Map.of("cleanup.policy", "compact", "segment.bytes", "200"), false, false);
+        for (int i = 0; i < 12; i++) {
+            client.call(Requests.produce("k", 0, (short) 1,
+                    new BatchBuilder().append(System.currentTimeMillis(), "key" + (i % 3), "v" + i).build()), (short) 9);
+        }
+        Partition p = server.broker().topics().partition("k", 0);
+        assertEquals(-1, p.log().cleanerCheckpoint(), "never cleaned");
+        assertTrue(server.logMaintenance().cleanNow().get(10, TimeUnit.SECONDS) >= 1);
+        long cleanedUpTo = p.log().cleanerCheckpoint();
+        assertTrue(cleanedUpTo > 0);
+        assertTrue(Files.readString(dir.resolve(LogMaintenance.CLEANER_OFFSET_CHECKPOINT)).contains("k 0 " + cleanedUpTo));
+        client.close();
+        server.close();
+        server = TestClient.startBroker(dir);
+        client = new TestClient(server.port());
+        assertEquals(cleanedUpTo, server.broker().topics().partition("k", 0).log().cleanerCheckpoint());
+    }
 }
