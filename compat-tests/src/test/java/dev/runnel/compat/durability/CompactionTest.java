@@ -4,10 +4,14 @@ import static dev.runnel.compat.durability.RetentionClients.offset;
 import static dev.runnel.compat.durability.RetentionClients.readAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.runnel.compat.support.Await;
+import dev.runnel.compat.support.ChildProcess;
 import dev.runnel.compat.support.Broker;
 import dev.runnel.compat.support.Clients;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -61,7 +65,8 @@ class CompactionTest {
         return m;
     }
 
-    private void onlyTheLatestPerKeyRemains(String policy) throws Exception {
+    /** Writes, waits for the cleaner, checks with the Java consumer; returns the topic and what it holds now. */
+    private Map.Entry<String, Map<String, String>> onlyTheLatestPerKeyRemains(String policy) throws Exception {
         String topic = Clients.uniqueTopic("compacted");
         TopicPartition tp = new TopicPartition(topic, 0);
         RetentionClients.createTopic(broker, topic, compactedTopicConfigs(policy));
@@ -105,6 +110,8 @@ class CompactionTest {
         }
         Map<String, String> after = latestByKey(readAll(broker, tp));
         assertEquals("after compaction", after.get("key1"));
+        expected.put("key1", "after compaction");
+        return Map.entry(topic, expected);
     }
 
     @Test
@@ -115,6 +122,26 @@ class CompactionTest {
     @Test
     void compactDeleteCompactsToo() throws Exception {
         onlyTheLatestPerKeyRemains("compact,delete");
+    }
+
+    @Test
+    void kcatReadsACompactedTopicWithItsGapsAndEmptyBatches() throws Exception {
+        Path kcat = Path.of("/usr/bin/kcat");
+        assumeTrue(Files.isExecutable(kcat), "kcat is not installed at " + kcat + " (Debian package 'kcat'); skipping");
+        Map.Entry<String, Map<String, String>> compacted = onlyTheLatestPerKeyRemains("compact");
+        ChildProcess.Result r = ChildProcess.run(List.of(kcat.toString(), "-b", broker.bootstrapServers(), "-m", "15",
+                "-C", "-t", compacted.getKey(), "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o %k %s\\n"),
+                null, ChildProcess.DEFAULT_TIMEOUT).assertExitCode(0);
+        Map<String, String> seen = new LinkedHashMap<>();
+        long last = -1;
+        for (String line : r.stdoutLines()) {
+            String[] f = line.split(" ", 3);
+            long offset = Long.parseLong(f[0]);
+            assertTrue(offset > last, "offsets increase: " + r.describe());
+            last = offset;
+            seen.put(f[1], f.length > 2 ? f[2] : "");
+        }
+        assertEquals(compacted.getValue(), seen, r.describe());
     }
 
     @Test
