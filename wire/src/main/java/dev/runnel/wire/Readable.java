@@ -138,6 +138,15 @@ public final class Readable {
         return count;
     }
 
+    /**
+     * The initial capacity for a list of {@code count} elements (already checked with {@link #checkArrayLength}):
+     * at most one 8-byte reference per 8 bytes that remain, so the list's array is never larger than the rest of
+     * the frame, whatever the count claims. Lists of smaller elements grow as elements are actually read.
+     */
+    public int listCapacity(int count) {
+        return Math.min(count, buf.readableBytes() / 8 + 1);
+    }
+
     public void skip(int n) {
         need(n);
         buf.skipBytes(n);

@@ -364,7 +364,7 @@ public final class MessageGenerator {
                 line(d + 1, "in.checkArrayLength(" + n + ");");
                 String list = "l" + (tmp++);
                 String elemType = boxed(f.elementType());
-                line(d + 1, "java.util.ArrayList<" + elemType + "> " + list + " = new java.util.ArrayList<>(" + n + ");");
+                line(d + 1, "java.util.ArrayList<" + elemType + "> " + list + " = new java.util.ArrayList<>(in.listCapacity(" + n + "));");
                 String i = "i" + (tmp++);
                 line(d + 1, "for (int " + i + " = 0; " + i + " < " + n + "; " + i + "++) {");
                 if (f.elementIsStruct()) {

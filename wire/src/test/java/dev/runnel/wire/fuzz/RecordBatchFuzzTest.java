@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Timeout;
  * The validator must always answer with a result; the cursor may only throw {@link RecordsException};
  * allocation stays within a constant factor of the input plus the decompression cap.
  *
- * <p>Iterations: {@code -Drunnel.fuzz.iterations} (default 30,000), seed {@code -Drunnel.fuzz.seed}.
+ * <p>Iterations: {@code -Drunnel.fuzz.iterations} (default 20,000), seed {@code -Drunnel.fuzz.seed}.
  */
 class RecordBatchFuzzTest {
-    private static final int ITERATIONS = Integer.getInteger("runnel.fuzz.iterations", 30_000);
+    private static final int ITERATIONS = Integer.getInteger("runnel.fuzz.iterations", 20_000);
     private static final int DECOMPRESSION_CAP = 1 << 20;
     private static final int ALLOCATION_FACTOR = 64;
     private static final long ALLOCATION_SLACK = 16L << 20;
