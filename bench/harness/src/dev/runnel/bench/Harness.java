@@ -154,7 +154,9 @@ public final class Harness {
             }
         }
         long minutes = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
-        String report = Report.render(results, kinds, reference, runnel, s, machine(), notes.toString(), loadBefore, loadAvg(),
+        Map<String, String> machine = machine();
+        machine.put("runnel", runnelVersion());
+        String report = Report.render(results, kinds, reference, runnel, s, machine, notes.toString(), loadBefore, loadAvg(),
                 minutes, loadRate);
         System.out.println();
         System.out.println(report);
@@ -369,6 +371,18 @@ public final class Harness {
         m.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         return m;
+    }
+
+    /** The Runnel commit measured (git describe of the work tree, "-dirty" when it has local changes). */
+    private String runnelVersion() {
+        try {
+            Process p = new ProcessBuilder("git", "-C", runnel.home.toString(), "describe", "--always", "--dirty")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && !out.isEmpty() ? out : "unknown (not a git work tree)";
+        } catch (IOException | InterruptedException e) {
+            return "unknown";
+        }
     }
 
     private static String firstLine(String file, String key) {

@@ -61,6 +61,9 @@ final class Report {
                 .append(" cycle(s)), spread min–max in brackets; ratio = Runnel / ").append(reference.name)
                 .append(". Load average (1 min) before the run ").append(loadBefore).append(", after ").append(loadAfter)
                 .append("; the last column gives its range over each row's samples (other builds share this machine).\n\n");
+        b.append("Versions: Runnel ").append(machine.get("runnel")).append("; ")
+                .append(String.join(", ", kinds.stream().filter(k -> k instanceof Brokers.Kafka).map(k -> "Apache " + k.name).toList()))
+                .append(" (kafka_2.13 and kafka-tools from Maven Central).\n\n");
 
         b.append("| workload | metric | ").append(reference.name).append(" | Runnel | Runnel/").append(reference.name)
                 .append(" | target | met |");
