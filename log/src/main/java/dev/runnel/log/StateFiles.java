@@ -53,6 +53,19 @@ final class StateFiles {
         }
     }
 
+    /**
+     * Makes the directory's entries durable (new files, renames): an fsync of the directory, where the platform
+     * allows one (Linux does; elsewhere this does nothing).
+     */
+    static void syncDirectory(Path dir) throws IOException {
+        if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows")) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
     static LogState readState(Path dir) {
         Path p = dir.resolve(STATE_FILE);
         if (!Files.exists(p)) {
