@@ -144,8 +144,13 @@ public final class Harness {
                 }
                 String la = loadAvg();
                 try {
-                    double ms = integrationCycle(k);
-                    results.add("7", k, ms, la, loadAvg());
+                    double[] phases = new double[5];
+                    double ms = integrationCycle(k, phases);
+                    String la2 = loadAvg();
+                    results.add("7", k, ms, la, la2);
+                    for (int i = 0; i < phases.length; i++) {
+                        results.add("7" + (char) ('a' + i), k, phases[i], la, la2);
+                    }
                     log("  row 7 " + k.name + " cycle " + c + ": " + Math.round(ms) + " ms");
                 } catch (Exception e) {
                     log("  row 7 " + k.name + " failed: " + e);
@@ -298,21 +303,36 @@ public final class Harness {
      * in this (warm) JVM, as in a test suite.
      */
     private double integrationCycle(Brokers.Kind k) throws Exception {
+        return integrationCycle(k, new double[5]);
+    }
+
+    /**
+     * As above; {@code phases} receives the milliseconds of each step: launch (with Kafka's format) until
+     * the topic is created, the produce, the consume (group join included), closing the clients, the stop.
+     */
+    private double integrationCycle(Brokers.Kind k, double[] phases) throws Exception {
         String bootstrap = "localhost:" + s.port;
         freshDataDir();
         long t0 = System.nanoTime();
+        long t = t0;
         k.prepare(work, s.dataDir, s.port);
-        try (Brokers.Running b = k.start(work, s.dataDir, s.port)) {
+        Brokers.Running b = k.start(work, s.dataDir, s.port);
+        try {
             try (Admin admin = Admin.create(clientProps(bootstrap))) {
                 admin.createTopics(List.of(new NewTopic("it-topic", 1, (short) 1))).all().get(120, TimeUnit.SECONDS);
             }
+            phases[0] = lap(t);
+            t = System.nanoTime();
             Properties pp = clientProps(bootstrap);
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
                 producer.send(new ProducerRecord<>("it-topic", "one".getBytes(StandardCharsets.UTF_8))).get(60, TimeUnit.SECONDS);
+                phases[1] = lap(t);
             }
+            t = System.nanoTime();
             Properties cp = clientProps(bootstrap);
             cp.put("group.id", "it-" + UUID.randomUUID());
             cp.put("auto.offset.reset", "earliest");
+            long closing;
             try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 consumer.subscribe(List.of("it-topic"));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -325,10 +345,21 @@ public final class Harness {
                     got = recs.count();
                 }
                 consumer.commitSync();
+                phases[2] = lap(t);
+                closing = System.nanoTime();
             }
+            phases[3] = lap(closing);
             b.checkAlive();
+        } finally {
+            t = System.nanoTime();
+            b.close();
+            phases[4] = lap(t);
         }
-        return (System.nanoTime() - t0) / 1e6;
+        return lap(t0);
+    }
+
+    private static double lap(long since) {
+        return (System.nanoTime() - since) / 1e6;
     }
 
     // ------------------------------------------------------------------ helpers

@@ -38,7 +38,12 @@ final class Report {
             new Row("6a", "6. launch → first acknowledged produce", "ms", false, 0.2, 0),
             new Row("6b", "", "RSS after start, MiB", false, 0.25, 0),
             new Row("6c", "", "RSS after row 1, MiB", false, 0.25, 0),
-            new Row("7", "7. integration-test cycle", "ms", false, 0.2, 0));
+            new Row("7", "7. integration-test cycle", "ms", false, 0.2, 0),
+            new Row("7a", "", "of which launch → topic created", false, 0, 0),
+            new Row("7b", "", "produce one record", false, 0, 0),
+            new Row("7c", "", "consume it with a new group, commit", false, 0, 0),
+            new Row("7d", "", "close the consumer (leave group)", false, 0, 0),
+            new Row("7e", "", "SIGTERM → process exit", false, 0, 0));
 
     static String render(Harness.Results results, List<Brokers.Kind> kinds, Brokers.Kafka reference, Brokers.Runnel runnel,
                          Harness.Settings s, Map<String, String> machine, String notes, String loadBefore, String loadAfter,
