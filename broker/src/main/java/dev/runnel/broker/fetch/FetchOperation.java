@@ -1,6 +1,7 @@
 package dev.runnel.broker.fetch;
 
 import dev.runnel.broker.metrics.BrokerMetrics;
+import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.network.RegionRecords;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.log.EpochEndOffset;
@@ -80,6 +81,8 @@ public final class FetchOperation implements Partition.AppendListener {
     private ByteBuffer nextOffsetBuf;
     private final CompletableFuture<ApiMessage> future = new CompletableFuture<>();
     private final AtomicBoolean done = new AtomicBoolean();
+    /** Answers the parked fetch now: a later request on the connection waits behind it (see KafkaRequestHandler). */
+    private final Runnable answerEarly = this::finish;
     private long bytesAtRead;
     private Channel channel;
     private ChannelFutureListener onClose;
@@ -136,6 +139,7 @@ public final class FetchOperation implements Partition.AppendListener {
         this.onClose = f -> cancel();
         this.timeout = timer.newTimeout(t -> finish(), maxWaitMs, TimeUnit.MILLISECONDS);
         channel.closeFuture().addListener(onClose);
+        channel.attr(KafkaRequestHandler.PARKED_FETCH).set(answerEarly);
         for (Slot s : slots) {
             if (s.partition != null) {
                 s.partition.addListener(this);
@@ -289,6 +293,9 @@ public final class FetchOperation implements Partition.AppendListener {
         }
         if (onClose != null) {
             channel.closeFuture().removeListener(onClose);
+        }
+        if (channel != null) {
+            channel.attr(KafkaRequestHandler.PARKED_FETCH).compareAndSet(answerEarly, null);
         }
     }
 

@@ -15,6 +15,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AttributeKey;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +38,16 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
 
     /** Requests a connection may have waiting for responses before it stops being read. */
     static final int MAX_PENDING = 64;
+
+    /**
+     * How to answer the long-poll fetch parked on this connection early, set by the fetch while it waits.
+     * Responses go out in request order, so a fetch arriving behind a parked fetch would wait up to the first
+     * one's max_wait_ms. Clients keep one fetch in flight per connection, except a stock Java consumer's
+     * close: its final fetch (closing the fetch session) queues behind the long poll, and close() took
+     * fetch.max.wait.ms (500 ms) on every consumer. A newer fetch therefore answers the parked one at once
+     * with what it has, as if its wait had run out. Other requests behind a parked fetch wait, as in Kafka.
+     */
+    public static final AttributeKey<Runnable> PARKED_FETCH = AttributeKey.valueOf("runnel.parkedFetch");
 
     private final Broker broker;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -125,6 +136,12 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
         } catch (MalformedMessageException e) {
             close("malformed " + api.title + " v" + version + " request: " + e.getMessage());
             return;
+        }
+        if (api == ApiKeys.FETCH && !pending.isEmpty()) {
+            Runnable parked = ctx.channel().attr(PARKED_FETCH).getAndSet(null);
+            if (parked != null) {
+                parked.run();
+            }
         }
         Pending p = new Pending(header, version, receivedNanos);
         pending.add(p);

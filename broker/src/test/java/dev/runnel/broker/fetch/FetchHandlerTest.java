@@ -257,6 +257,23 @@ class FetchHandlerTest {
     }
 
     @Test
+    void aFetchBehindAParkedFetchAnswersItAtOnce() throws Exception {
+        // what a Java consumer's close does: its final fetch goes out while the long poll is parked
+        long t0 = System.nanoTime();
+        int parkedCid = client.send(addPartition(fetch(20_000, 1, 1 << 20), "t", 0, 0, 1 << 20), (short) 12);
+        awaitListeners(partition("t", 0), 1);
+        int nextCid = client.send(addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20), (short) 12);
+        FetchResponseData parked = client.receive(parkedCid, ApiKeys.FETCH, (short) 12);
+        FetchResponseData next = client.receive(nextCid, ApiKeys.FETCH, (short) 12);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 10_000, "the parked fetch was answered after " + ms + " ms, not at once");
+        assertEquals(Errors.NONE.code(), only(parked).errorCode);
+        assertEquals(0, only(parked).records.sizeInBytes());
+        assertEquals(Errors.NONE.code(), only(next).errorCode);
+        assertEquals(0, partition("t", 0).listenerCount());
+    }
+
+    @Test
     void closingTheConnectionForgetsTheParkedFetch() throws Exception {
         client.send(addPartition(fetch(60_000, 1, 1 << 20), "t", 0, 0, 1 << 20), (short) 12);
         Partition p = partition("t", 0);
