@@ -35,11 +35,14 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
     private final int maxPerIp;
     private final Map<InetAddress, Integer> perIpOverrides;
     private final AtomicInteger open = new AtomicInteger();
-    private final Map<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
+    /** Connections per address (admitted or waiting); entries go when they reach 0. Updated atomically per key. */
+    private final Map<InetAddress, Integer> perIp = new ConcurrentHashMap<>();
     /** Accepted while at the broker-wide limit; touched only on the listener's event loop. */
     private final ArrayDeque<Channel> waiting = new ArrayDeque<>();
     private ChannelHandlerContext listener;
     private boolean closed;
+    /** Connections are waiting or the listener stopped accepting: a closing connection must wake the listener. */
+    private volatile boolean blocked;
 
     public ConnectionQuotas(int maxConnections, int maxPerIp, Map<InetAddress, Integer> perIpOverrides) {
         this.maxConnections = maxConnections;
@@ -112,11 +115,9 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
         Channel child = (Channel) msg;
         InetAddress address = addressOf(child);
         if (address != null) {
-            AtomicInteger count = perIp.computeIfAbsent(address, a -> new AtomicInteger());
             int limit = limitFor(address);
-            if (count.incrementAndGet() > limit) {
-                count.decrementAndGet();
-                perIp.computeIfPresent(address, (a, c) -> c.get() <= 0 ? null : c);
+            if (perIp.merge(address, 1, Integer::sum) > limit) {
+                decrement(address);
                 LOG.info("Closing a new connection from {}: it already has the maximum of {} connection(s) "
                         + "(max.connections.per.ip / max.connections.per.ip.overrides)", address.getHostAddress(), limit);
                 child.unsafe().closeForcibly();
@@ -125,10 +126,13 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
         }
         if (!waiting.isEmpty() || open.get() >= maxConnections) {
             waiting.add(child);
+            blocked = true;
             if (ctx.channel().config().isAutoRead()) {
                 LOG.warn("{} connections open (max.connections): new connections wait until one closes", open.get());
                 ctx.channel().config().setAutoRead(false);
             }
+            // a connection may have closed before it could see 'blocked'
+            admitWaiting();
             return;
         }
         admit(ctx, child, address);
@@ -140,13 +144,17 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(child);
     }
 
-    private void released(InetAddress address) {
+    private void decrement(InetAddress address) {
         if (address != null) {
-            perIp.computeIfPresent(address, (a, c) -> c.decrementAndGet() <= 0 ? null : c);
+            perIp.computeIfPresent(address, (a, c) -> c <= 1 ? null : c - 1);
         }
+    }
+
+    private void released(InetAddress address) {
+        decrement(address);
         open.decrementAndGet();
         ChannelHandlerContext ctx = listener;
-        if (ctx != null && (!waiting.isEmpty() || !ctx.channel().config().isAutoRead())) {
+        if (ctx != null && blocked) {
             ctx.executor().execute(this::admitWaiting);
         }
     }
@@ -161,17 +169,17 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
             }
             admit(ctx, child, addressOf(child));
         }
-        if (waiting.isEmpty() && open.get() < maxConnections && !closed && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
-            ctx.read();
+        if (waiting.isEmpty() && open.get() < maxConnections && !closed) {
+            blocked = false;
+            if (!ctx.channel().config().isAutoRead()) {
+                ctx.channel().config().setAutoRead(true);
+                ctx.read();
+            }
         }
     }
 
     private void releaseUnadmitted(Channel child) {
-        InetAddress address = addressOf(child);
-        if (address != null) {
-            perIp.computeIfPresent(address, (a, c) -> c.decrementAndGet() <= 0 ? null : c);
-        }
+        decrement(addressOf(child));
         child.unsafe().closeForcibly();
     }
 

@@ -119,6 +119,7 @@ class KillNineLoopTest {
             int killedBeforeListening = 0;
             try {
                 for (int round = 1; round <= ROUNDS; round++) {
+                    long roundStart = System.nanoTime();
                     boolean duringStartUp = false;
                     if (!broker.isAlive()) {
                         broker.spawn();
@@ -151,8 +152,9 @@ class KillNineLoopTest {
                         killedBeforeListening++;
                     }
                     broker.kill();
-                    System.out.printf("[durability] round %d: SIGKILL %s; sent %d, acknowledged %d%n", round,
-                            listening ? "while serving" : "during start-up", sent.get(), acked.get());
+                    System.out.printf("[durability] round %d: SIGKILL %s after %d ms; sent %d, acknowledged %d%n", round,
+                            listening ? "while serving" : "during start-up",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - roundStart), sent.get(), acked.get());
                 }
                 broker.start();
                 // Give the producer a last stretch of live broker, then let it drain what it holds.
