@@ -17,6 +17,7 @@ public final class Broker {
     private final Map<ApiKeys, ApiHandler> handlers = new EnumMap<>(ApiKeys.class);
     private final HashedWheelTimer timer;
     private final BrokerMetrics metrics;
+    private volatile dev.runnel.broker.cluster.ClusterNode cluster;
     private volatile String advertisedHost;
     private volatile int advertisedPort;
 
@@ -26,6 +27,18 @@ public final class Broker {
         this.topics = topics;
         this.timer = timer;
         this.metrics = metrics;
+    }
+
+    void setCluster(dev.runnel.broker.cluster.ClusterNode cluster) {
+        this.cluster = cluster;
+    }
+
+    /**
+     * This node's membership of a cluster (Kafka's KRaft mode, {@code process.roles} set), or null for the
+     * single-node default, where this node is every partition's leader and the controller.
+     */
+    public dev.runnel.broker.cluster.ClusterNode cluster() {
+        return cluster;
     }
 
     void register(ApiHandler h) {

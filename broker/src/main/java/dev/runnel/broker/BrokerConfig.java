@@ -142,13 +142,13 @@ public final class BrokerConfig {
     }
 
     public Listener listener() {
-        return Listener.parseFirst(values.get("listeners"));
+        return Listener.parseClient(values.get("listeners"), values.get("controller.listener.names"));
     }
 
     /** Where clients are told to connect; defaults to the listener (with a concrete host). */
     public Listener advertisedListener() {
         String adv = values.get("advertised.listeners");
-        return adv == null || adv.isBlank() ? listener() : Listener.parseFirst(adv);
+        return adv == null || adv.isBlank() ? listener() : Listener.parseClient(adv, values.get("controller.listener.names"));
     }
 
     public List<Path> logDirs() {
@@ -204,7 +204,47 @@ public final class BrokerConfig {
     /** Host and port of a listener such as {@code PLAINTEXT://localhost:9092}; port 0 binds a free port. */
     public record Listener(String name, String host, int port) {
         static Listener parseFirst(String spec) {
-            String first = spec.split(",")[0].trim();
+            return parse(spec.split(",")[0].trim());
+        }
+
+        /**
+         * The listener clients use: the first one not named in {@code controller.listener.names}. A
+         * controller-only node has none; it gets its controller listener (and serves no clients on it).
+         */
+        static Listener parseClient(String spec, String controllerNames) {
+            List<Listener> all = parseAll(spec);
+            java.util.Set<String> controllers = new java.util.HashSet<>();
+            if (controllerNames != null) {
+                for (String n : controllerNames.split(",")) {
+                    controllers.add(n.trim());
+                }
+            }
+            for (Listener l : all) {
+                if (!controllers.contains(l.name())) {
+                    return l;
+                }
+            }
+            return all.get(0);
+        }
+
+        /** Every listener of a comma-separated list such as {@code PLAINTEXT://:9092,CONTROLLER://:9093}. */
+        public static List<Listener> parseAll(String spec) {
+            List<Listener> out = new java.util.ArrayList<>();
+            if (spec == null) {
+                return out;
+            }
+            for (String one : spec.split(",")) {
+                if (!one.isBlank()) {
+                    out.add(parse(one.trim()));
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("No listener in '" + spec + "'");
+            }
+            return out;
+        }
+
+        static Listener parse(String first) {
             int sep = first.indexOf("://");
             if (sep < 0) {
                 throw new IllegalArgumentException("Listener must look like NAME://host:port, got " + first);

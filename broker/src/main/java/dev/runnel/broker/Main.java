@@ -10,7 +10,15 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         BrokerConfig config = args.length > 0 ? BrokerConfig.fromFile(Path.of(args[0])) : BrokerConfig.defaults();
-        RunnelServer server = RunnelServer.start(config);
+        RunnelServer server;
+        try {
+            server = RunnelServer.start(config);
+        } catch (IllegalStateException | IllegalArgumentException | java.io.IOException e) {
+            // A wrong setting or a directory of another cluster: one line that says what, no stack trace.
+            org.slf4j.LoggerFactory.getLogger(Main.class).error("Runnel cannot start: {}", e.getMessage());
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -106,8 +106,23 @@ public final class RunnelServer implements AutoCloseable {
         long t0 = System.nanoTime();
         Path dataDir = config.logDirs().get(0);
         Files.createDirectories(dataDir);
-        String clusterId = clusterId(dataDir);
+        boolean clustered = dev.runnel.broker.cluster.KRaftConfig.isCluster(config);
+        dev.runnel.broker.cluster.KRaftConfig kraft = clustered ? dev.runnel.broker.cluster.KRaftConfig.from(config) : null;
+        if (kraft != null && !kraft.broker()) {
+            throw new IllegalArgumentException("process.roles=controller (a controller that serves no clients) is not supported yet: "
+                    + "use process.roles=broker,controller for the quorum's voters");
+        }
         TopicManager topics = TopicManager.open(config);
+        dev.runnel.broker.cluster.ClusterNode cluster = null;
+        if (kraft != null) {
+            try {
+                cluster = dev.runnel.broker.cluster.ClusterNode.start(kraft, config, topics);
+            } catch (IOException | RuntimeException e) {
+                topics.close();
+                throw e;
+            }
+        }
+        String clusterId = cluster != null ? cluster.image().clusterId() : clusterId(dataDir);
         LogMaintenance maintenance = new LogMaintenance(config, topics);
         ThreadTracker threads = new ThreadTracker();
         HashedWheelTimer timer = new HashedWheelTimer(threads.factory("runnel-timer"), 5, TimeUnit.MILLISECONDS);
@@ -116,6 +131,7 @@ public final class RunnelServer implements AutoCloseable {
         BrokerMetrics metrics = serveMetrics || Boolean.parseBoolean(config.get("metrics.enabled"))
                 ? BrokerMetrics.enabled() : BrokerMetrics.disabled();
         Broker broker = new Broker(config, clusterId, topics, timer, metrics);
+        broker.setCluster(cluster);
         metrics.bind(broker);
         Handlers.registerAll(broker, broker::register);
 
@@ -164,6 +180,9 @@ public final class RunnelServer implements AutoCloseable {
             GroupsService.closeFor(broker);
             threads.joinAll();
             maintenance.close();
+            if (cluster != null) {
+                cluster.close();
+            }
             topics.close();
             metrics.close();
             throw e instanceof IOException io ? io
@@ -174,9 +193,28 @@ public final class RunnelServer implements AutoCloseable {
         String advHost = adv.host().isEmpty() || adv.host().equals("0.0.0.0") ? "localhost" : adv.host();
         int advPort = adv.port() == 0 || config.get("advertised.listeners") == null ? boundPort : adv.port();
         broker.setAdvertised(advHost, advPort);
-        LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}{}",
+        if (cluster != null) {
+            try {
+                cluster.startBroker(advHost, advPort);
+            } catch (IOException | RuntimeException e) {
+                ch.close().syncUninterruptibly();
+                boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+                workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+                timer.stop();
+                GroupsService.closeFor(broker);
+                threads.joinAll();
+                maintenance.close();
+                cluster.close();
+                topics.close();
+                metrics.close();
+                throw e;
+            }
+        }
+        LOG.info("Runnel node {} started in {} ms, listening on {}:{} (advertised {}:{}), data in {}, cluster id {}{}{}",
                 config.nodeId(), (System.nanoTime() - t0) / 1_000_000, listener.host(), boundPort, advHost, advPort,
-                dataDir.toAbsolutePath(), clusterId, metricsServer == null ? "" : ", metrics on port " + metricsServer.port());
+                dataDir.toAbsolutePath(), clusterId, metricsServer == null ? "" : ", metrics on port " + metricsServer.port(),
+                cluster == null ? "" : ", roles " + config.get("process.roles") + ", metadata quorum " + kraft.voters().keySet()
+                        + " (controller: node " + cluster.controllerId() + ")");
         maintenance.start();
         return new RunnelServer(broker, boss, workers, ch, timer, boundPort, metricsServer, threads, maintenance);
     }
@@ -233,6 +271,10 @@ public final class RunnelServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (broker.cluster() != null) {
+            // Controlled shutdown first, while clients can still be told where the partitions went.
+            broker.cluster().close();
+        }
         if (metricsServer != null) {
             metricsServer.close();
         }

@@ -39,8 +39,14 @@ public final class GroupsService {
     /** Runs timeouts (session expiry, rebalance deadlines) off the timer thread: they may append to the log. */
     private final ExecutorService timeouts;
 
-    private GroupsService(BrokerConfig brokerConfig, TopicManager topics, HashedWheelTimer timer) {
+    private final dev.runnel.broker.cluster.ClusterNode cluster;
+    /** In a cluster: the offsets partitions whose coordinator runs here (this node leads them). */
+    private final java.util.Set<Integer> led = new java.util.HashSet<>();
+
+    private GroupsService(BrokerConfig brokerConfig, TopicManager topics, HashedWheelTimer timer,
+                          dev.runnel.broker.cluster.ClusterNode cluster) {
         this.topics = topics;
+        this.cluster = cluster;
         GroupCoordinatorConfig config = config(brokerConfig);
         this.numPartitions = config.offsetsTopicPartitions();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -60,14 +66,44 @@ public final class GroupsService {
             LOG.warn("{} has {} partitions but offsets.topic.num.partitions is {}: groups are placed by the topic's count",
                     OffsetsTopic.NAME, existing.partitionCount(), numPartitions);
         }
-        coordinator.loadAll();
+        if (cluster == null) {
+            coordinator.loadAll();
+        } else {
+            // A group's coordinator is the leader of its __consumer_offsets partition (as in Kafka).
+            cluster.addImageListener(img -> timeouts.execute(() -> followLeadership(img)));
+        }
         topics.addDeletionListener(this::onTopicDeleted);
+    }
+
+    /** Loads the offsets partitions this node now leads and gives up those it no longer leads. */
+    private synchronized void followLeadership(dev.runnel.metadata.image.MetadataImage img) {
+        dev.runnel.metadata.image.TopicImage t = img.topic(OffsetsTopic.NAME);
+        java.util.Set<Integer> now = new java.util.HashSet<>();
+        if (t != null && topics.get(OffsetsTopic.NAME) != null) {
+            for (dev.runnel.metadata.image.PartitionRegistration p : t.partitions().values()) {
+                if (p.leader() == cluster.nodeId() && p.partition() < numPartitions) {
+                    now.add(p.partition());
+                }
+            }
+        }
+        for (int p : now) {
+            if (!led.contains(p)) {
+                coordinator.load(p);
+            }
+        }
+        for (int p : led) {
+            if (!now.contains(p)) {
+                coordinator.unload(p);
+            }
+        }
+        led.clear();
+        led.addAll(now);
     }
 
     /** The service of this broker, created (and its offsets loaded) on first use. */
     public static GroupsService of(Broker broker) {
         synchronized (SERVICES) {
-            return SERVICES.computeIfAbsent(broker, b -> new GroupsService(b.config(), b.topics(), b.timer()));
+            return SERVICES.computeIfAbsent(broker, b -> new GroupsService(b.config(), b.topics(), b.timer(), b.cluster()));
         }
     }
 
@@ -138,6 +174,13 @@ public final class GroupsService {
         if (topics.get(OffsetsTopic.NAME) != null) {
             return Errors.NONE;
         }
+        if (cluster != null) {
+            // Created by the active controller; the client retries FindCoordinator meanwhile. Partition data is
+            // not replicated yet, so the topic has one replica per partition whatever offsets.topic.replication.factor says.
+            dev.runnel.broker.cluster.ClusterTopicAdmin.ensureTopic(cluster, OffsetsTopic.NAME, numPartitions, (short) 1,
+                    Map.of("cleanup.policy", "compact", "segment.bytes", "104857600", "compression.type", "producer"));
+            return Errors.COORDINATOR_NOT_AVAILABLE;
+        }
         TopicManager.Result r = topics.create(OffsetsTopic.NAME, numPartitions,
                 Map.of("cleanup.policy", "compact", "segment.bytes", "104857600", "compression.type", "producer"), true, false);
         if (r.error() == Errors.NONE || r.error() == Errors.TOPIC_ALREADY_EXISTS) {
@@ -148,7 +191,7 @@ public final class GroupsService {
     }
 
     private Partition offsetsPartition(int index, boolean create) {
-        if (create && ensureOffsetsTopic() != Errors.NONE) {
+        if (create && cluster == null && ensureOffsetsTopic() != Errors.NONE) {
             return null;
         }
         return topics.partition(OffsetsTopic.NAME, index);
@@ -164,7 +207,16 @@ public final class GroupsService {
         timeouts.execute(() -> {
             if (topic.name().equals(OffsetsTopic.NAME)) {
                 LOG.warn("{} was deleted: every group and committed offset is gone", OffsetsTopic.NAME);
-                coordinator.loadAll();
+                if (cluster == null) {
+                    coordinator.loadAll();
+                } else {
+                    synchronized (this) {
+                        for (int p : led) {
+                            coordinator.unload(p);
+                        }
+                        led.clear();
+                    }
+                }
             } else {
                 coordinator.onTopicDeleted(topic.name());
             }

@@ -47,6 +47,10 @@ public final class CreatePartitionsHandler implements ApiHandler {
         for (CreatePartitionsTopic t : req.topics) {
             counts.merge(t.name, 1, Integer::sum);
         }
+        if (broker.cluster() != null && counts.values().stream().allMatch(c -> c == 1)) {
+            // The active controller places the new partitions over the brokers.
+            return dev.runnel.broker.cluster.ClusterTopicAdmin.createPartitions(broker.cluster(), req).thenApply(r -> (ApiMessage) r);
+        }
         CreatePartitionsResponseData resp = new CreatePartitionsResponseData();
         Set<String> answered = new HashSet<>();
         int budget = CreateTopicsHandler.MAX_PARTITIONS_PER_REQUEST;

@@ -63,6 +63,9 @@ public final class CreateTopicsHandler implements ApiHandler {
         for (CreatableTopic t : req.topics) {
             counts.merge(t.name, 1, Integer::sum);
         }
+        if (broker.cluster() != null) {
+            return inCluster(broker, req, counts, validateOnly);
+        }
         CreateTopicsResponseData resp = new CreateTopicsResponseData();
         Set<String> answered = new HashSet<>();
         int partitionBudget = MAX_PARTITIONS_PER_REQUEST;
@@ -84,6 +87,86 @@ public final class CreateTopicsHandler implements ApiHandler {
             resp.topics.add(r);
         }
         return CompletableFuture.completedFuture(resp);
+    }
+
+    /**
+     * In a cluster the active controller decides (name, existence, placement over the brokers, replication factor);
+     * what only this request can tell (duplicates, null config values) is answered here.
+     */
+    private static CompletableFuture<ApiMessage> inCluster(Broker broker, CreateTopicsRequestData req, Map<String, Integer> counts,
+                                                           boolean validateOnly) {
+        Map<String, CreatableTopicResult> local = new java.util.LinkedHashMap<>();
+        CreateTopicsRequestData forward = new CreateTopicsRequestData().settimeoutMs(req.timeoutMs).setvalidateOnly(validateOnly);
+        List<String> order = new ArrayList<>();
+        for (CreatableTopic t : req.topics) {
+            if (order.contains(t.name)) {
+                continue;
+            }
+            order.add(t.name);
+            if (counts.get(t.name) > 1) {
+                local.put(t.name, error(t.name, Errors.INVALID_REQUEST, "Duplicate topic name."));
+                continue;
+            }
+            if (METADATA_TOPIC.equals(t.name)) {
+                local.put(t.name, error(t.name, Errors.INVALID_REQUEST, "Creation of internal topic " + METADATA_TOPIC + " is prohibited."));
+                continue;
+            }
+            Map<String, String> overrides = new LinkedHashMap<>();
+            Set<String> nullConfigs = new TreeSet<>();
+            for (CreatableTopicConfig c : t.configs) {
+                if (c.value == null) {
+                    nullConfigs.add(c.name);
+                } else {
+                    overrides.put(c.name, c.value);
+                }
+            }
+            if (!nullConfigs.isEmpty()) {
+                local.put(t.name, error(t.name, Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + String.join(",", nullConfigs)));
+                continue;
+            }
+            String badConfig;
+            try {
+                badConfig = TopicConfigs.validate(broker.config(), overrides);
+            } catch (IllegalArgumentException e) {
+                badConfig = e.getMessage();
+            }
+            if (badConfig != null && TopicManager.invalidNameReason(t.name) == null) {
+                local.put(t.name, error(t.name, Errors.INVALID_CONFIG, badConfig));
+                continue;
+            }
+            CreatableTopic f = new CreatableTopic().setName(t.name).setNumPartitions(t.numPartitions)
+                    .setReplicationFactor(t.replicationFactor).setAssignments(t.assignments);
+            TopicConfigs.normalize(overrides).forEach((k, v) -> f.configs.add(new CreatableTopicConfig().setName(k).setValue(v)));
+            forward.topics.add(f);
+        }
+        CompletableFuture<CreateTopicsResponseData> remote = forward.topics.isEmpty()
+                ? CompletableFuture.completedFuture(new CreateTopicsResponseData())
+                : dev.runnel.broker.cluster.ClusterTopicAdmin.createTopics(broker.cluster(), forward);
+        return remote.handle((r, failure) -> {
+            CreateTopicsResponseData resp = new CreateTopicsResponseData();
+            Map<String, CreatableTopicResult> byName = new java.util.HashMap<>();
+            if (r != null) {
+                for (CreatableTopicResult x : r.topics) {
+                    if (x.errorCode == Errors.NONE.code()) {
+                        x.setErrorMessage(null);
+                        x.topicConfigErrorCode = Errors.NONE.code();
+                    }
+                    byName.put(x.name, x);
+                }
+            }
+            for (String name : order) {
+                CreatableTopicResult x = local.get(name);
+                if (x == null) {
+                    x = byName.get(name);
+                }
+                if (x == null) {
+                    x = error(name, Errors.REQUEST_TIMED_OUT, "The controller did not answer in time: "
+                            + (failure == null ? "no answer" : failure.getMessage()));
+                }
+                resp.topics.add(x);
+            }
+            return (ApiMessage) resp;
+        });
     }
 
     private static CreatableTopicResult create(Broker broker, CreatableTopic t, boolean validateOnly, int partitionBudget) {

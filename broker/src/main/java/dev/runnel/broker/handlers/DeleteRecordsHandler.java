@@ -73,6 +73,9 @@ public final class DeleteRecordsHandler implements ApiHandler {
         if (p == null || !p.isOnline()) {
             return r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
+        if (!p.isLeader()) {
+            return r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+        }
         if (!p.log().config().cleanup().delete()) {
             return r.setErrorCode(Errors.POLICY_VIOLATION.code());
         }

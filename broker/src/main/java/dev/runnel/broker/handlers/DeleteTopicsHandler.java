@@ -63,6 +63,15 @@ public final class DeleteTopicsHandler implements ApiHandler {
             }
         }
 
+        if (broker.cluster() != null && Boolean.parseBoolean(broker.config().get("delete.topic.enable"))) {
+            // The active controller deletes; every node then drops its logs as it applies the record.
+            DeleteTopicsRequestData forward = new DeleteTopicsRequestData().setTimeoutMs(req.timeoutMs);
+            for (Ref r : refs) {
+                forward.topics.add(new DeleteTopicsRequestData.DeleteTopicState().setName(r.name())
+                        .setTopicId(r.name() != null ? ZERO : r.id()));
+            }
+            return dev.runnel.broker.cluster.ClusterTopicAdmin.deleteTopics(broker.cluster(), forward).thenApply(r -> (ApiMessage) r);
+        }
         DeleteTopicsResponseData resp = new DeleteTopicsResponseData();
         if (!Boolean.parseBoolean(broker.config().get("delete.topic.enable"))) {
             Errors e = version < 3 ? Errors.INVALID_REQUEST : Errors.TOPIC_DELETION_DISABLED;

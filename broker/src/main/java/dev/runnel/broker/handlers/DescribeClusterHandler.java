@@ -54,6 +54,21 @@ public final class DescribeClusterHandler implements ApiHandler {
         resp.errorCode = Errors.NONE.code();
         resp.errorMessage = null;
         resp.clusterId = broker.clusterId();
+        if (broker.cluster() != null) {
+            dev.runnel.broker.cluster.ClusterNode cluster = broker.cluster();
+            resp.controllerId = cluster.controllerId();
+            for (dev.runnel.metadata.image.BrokerRegistration b : cluster.liveBrokers()) {
+                dev.runnel.metadata.image.BrokerRegistration.Endpoint e = cluster.endpoint(b);
+                if (e != null) {
+                    resp.brokers.add(new DescribeClusterResponseData.DescribeClusterBroker().setBrokerId(b.id()).setHost(e.host())
+                            .setPort(e.port()).setRack(b.rack().isEmpty() ? null : b.rack()));
+                }
+            }
+            if (req.includeClusterAuthorizedOperations) {
+                resp.clusterAuthorizedOperations = ALL_CLUSTER_OPERATIONS;
+            }
+            return CompletableFuture.completedFuture(resp);
+        }
         resp.controllerId = broker.nodeId();
         resp.brokers.add(new DescribeClusterResponseData.DescribeClusterBroker()
                 .setBrokerId(broker.nodeId())

@@ -93,7 +93,8 @@ public final class FetchHandler implements ApiHandler {
                 FetchResponseData.PartitionData pd = new FetchResponseData.PartitionData().setPartitionIndex(fp.partition);
                 tr.partitions.add(pd);
                 Partition p = topic == null ? null : topic.partition(fp.partition);
-                Errors error = topic == null ? topicError : (p == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.NONE);
+                Errors error = topic == null ? topicError : (p == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                        : p.isLeader() ? Errors.NONE : Errors.NOT_LEADER_OR_FOLLOWER);
                 slots.add(new FetchOperation.Slot(fp, p, error, pd));
             }
             resp.responses.add(tr);

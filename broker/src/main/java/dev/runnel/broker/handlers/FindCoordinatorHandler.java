@@ -47,6 +47,9 @@ public final class FindCoordinatorHandler implements ApiHandler {
         short version = ctx.apiVersion();
         Broker broker = ctx.broker();
         FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
+        if (broker.cluster() != null) {
+            return CompletableFuture.completedFuture(inCluster(broker, req, version));
+        }
         if (version >= 4) {
             for (String key : req.coordinatorKeys) {
                 Errors error = lookup(req.keyType, key, version);
@@ -69,6 +72,47 @@ public final class FindCoordinatorHandler implements ApiHandler {
             resp.setNodeId(-1).setHost("").setPort(-1).setErrorMessage(message(error));
         }
         return CompletableFuture.completedFuture(resp);
+    }
+
+    /** The node that leads the key's {@code __consumer_offsets} partition, which is where its coordinator runs. */
+    private FindCoordinatorResponseData inCluster(Broker broker, FindCoordinatorRequestData req, short version) {
+        FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
+        java.util.List<String> keys = version >= 4 ? req.coordinatorKeys : java.util.List.of(req.key);
+        for (String key : keys) {
+            Errors error = lookup(req.keyType, key, version);
+            dev.runnel.metadata.image.BrokerRegistration.Endpoint endpoint = null;
+            int nodeId = -1;
+            if (error == Errors.NONE) {
+                dev.runnel.metadata.image.MetadataImage img = broker.cluster().image();
+                dev.runnel.metadata.image.TopicImage t = img.topic(dev.runnel.groupcoord.OffsetsTopic.NAME);
+                dev.runnel.metadata.image.PartitionRegistration p = t == null ? null
+                        : t.partition(dev.runnel.groupcoord.OffsetsTopic.partitionFor(key, t.partitionCount()));
+                dev.runnel.metadata.image.BrokerRegistration b = p == null || !p.hasLeader() ? null : img.broker(p.leader());
+                endpoint = b == null || b.fenced() ? null : broker.cluster().endpoint(b);
+                if (endpoint == null) {
+                    error = Errors.COORDINATOR_NOT_AVAILABLE;
+                } else {
+                    nodeId = b.id();
+                }
+            }
+            if (version >= 4) {
+                FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key).setErrorCode(error.code());
+                if (error == Errors.NONE) {
+                    c.setNodeId(nodeId).setHost(endpoint.host()).setPort(endpoint.port()).setErrorMessage(null);
+                } else {
+                    c.setNodeId(-1).setHost("").setPort(-1).setErrorMessage(message(error));
+                }
+                resp.coordinators.add(c);
+            } else {
+                resp.setErrorCode(error.code());
+                if (error == Errors.NONE) {
+                    resp.setNodeId(nodeId).setHost(endpoint.host()).setPort(endpoint.port()).setErrorMessage(null);
+                } else {
+                    resp.setNodeId(-1).setHost("").setPort(-1).setErrorMessage(message(error));
+                }
+            }
+        }
+        return resp;
     }
 
     private Errors lookup(byte keyType, String key, short version) {

@@ -24,6 +24,7 @@ public final class Handlers {
         register.accept(new AlterConfigsHandler());
         register.accept(new IncrementalAlterConfigsHandler());
         register.accept(new DescribeClusterHandler());
+        register.accept(new DescribeQuorumHandler());
         register.accept(FindCoordinatorHandler.create(broker));
         register.accept(JoinGroupHandler.create(broker));
         register.accept(SyncGroupHandler.create(broker));

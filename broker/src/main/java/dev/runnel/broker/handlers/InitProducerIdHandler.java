@@ -34,14 +34,22 @@ public final class InitProducerIdHandler implements ApiHandler {
 
     private final ProducerIdManager producerIds;
 
+    private final dev.runnel.broker.cluster.ClusterProducerIds clusterIds;
+
     public InitProducerIdHandler(ProducerIdManager producerIds) {
+        this(producerIds, null);
+    }
+
+    private InitProducerIdHandler(ProducerIdManager producerIds, dev.runnel.broker.cluster.ClusterProducerIds clusterIds) {
         this.producerIds = producerIds;
+        this.clusterIds = clusterIds;
     }
 
     /** The handler with the node's producer id state, kept in the first log directory. */
     public static InitProducerIdHandler create(Broker broker) {
         try {
-            return new InitProducerIdHandler(ProducerIdManager.open(broker.config().logDirs().get(0)));
+            return new InitProducerIdHandler(ProducerIdManager.open(broker.config().logDirs().get(0)),
+                    broker.cluster() == null ? null : new dev.runnel.broker.cluster.ClusterProducerIds(broker.cluster()));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot open the producer id state: " + e.getMessage(), e);
         }
@@ -70,6 +78,17 @@ public final class InitProducerIdHandler implements ApiHandler {
         boolean noEpoch = req.producerEpoch == (short) -1;
         if (noId != noEpoch) {
             return error(Errors.INVALID_REQUEST);
+        }
+        if (clusterIds != null) {
+            return clusterIds.nextId().handle((id, failure) -> {
+                if (failure != null) {
+                    LOG.error("Cannot allocate a producer id: {}", failure.getMessage());
+                    return new InitProducerIdResponseData().setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                            .setProducerId(-1L).setProducerEpoch((short) -1);
+                }
+                return (ApiMessage) new InitProducerIdResponseData().setErrorCode(Errors.NONE.code()).setProducerId(id)
+                        .setProducerEpoch((short) 0);
+            });
         }
         long id;
         try {

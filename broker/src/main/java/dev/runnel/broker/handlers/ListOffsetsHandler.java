@@ -83,6 +83,10 @@ public final class ListOffsetsHandler implements ApiHandler {
                     continue;
                 }
                 Partition p = topic == null || topic.deleted() ? null : topic.partition(lp.partitionIndex);
+                if (p != null && !p.isLeader()) {
+                    tr.partitions.add(error(lp.partitionIndex, Errors.NOT_LEADER_OR_FOLLOWER));
+                    continue;
+                }
                 tr.partitions.add(version == 0 ? lookupV0(p, lp) : lookup(version, req, p, lp));
             }
         }

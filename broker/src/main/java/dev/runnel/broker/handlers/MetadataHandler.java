@@ -38,6 +38,9 @@ public final class MetadataHandler implements ApiHandler {
         MetadataRequestData req = (MetadataRequestData) request;
         Broker broker = ctx.broker();
         short version = ctx.apiVersion();
+        if (broker.cluster() != null) {
+            return ClusterMetadataResponder.handle(broker, req, version);
+        }
         MetadataResponseData resp = new MetadataResponseData();
         resp.brokers.add(new MetadataResponseData.MetadataResponseBroker()
                 .setNodeId(broker.nodeId())

@@ -58,6 +58,9 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
         if (p == null || !p.isOnline()) {
             return r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
+        if (!p.isLeader()) {
+            return r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+        }
         if (lp.currentLeaderEpoch != -1 && lp.currentLeaderEpoch != p.leaderEpoch()) {
             return r.setErrorCode((lp.currentLeaderEpoch < p.leaderEpoch() ? Errors.FENCED_LEADER_EPOCH
                     : Errors.UNKNOWN_LEADER_EPOCH).code());

@@ -107,6 +107,9 @@ public final class ProduceHandler implements ApiHandler {
         if (partition == null || !partition.isOnline()) {
             return error(pd.index, Errors.UNKNOWN_TOPIC_OR_PARTITION, null, -1L);
         }
+        if (!partition.isLeader()) {
+            return error(pd.index, Errors.NOT_LEADER_OR_FOLLOWER, "This server is not the leader for that topic-partition.", -1L);
+        }
         Records records = pd.records;
         ByteBuffer buf = ProduceChecks.asByteBuffer(records);
         if (version >= 3) {

@@ -49,6 +49,8 @@ public final class Partition {
     /** Bytes appended since the partition was opened: lets a waiter measure what arrived since it looked. */
     private final AtomicLong appendedBytes = new AtomicLong();
     private volatile boolean online = true;
+    /** In a cluster: whether this node is the partition's leader now (the single-node default always is). */
+    private volatile boolean leader = true;
 
     private Partition(Topic topic, int index, int leaderId, PartitionLog log) {
         this.topic = topic;
@@ -84,6 +86,18 @@ public final class Partition {
 
     public PartitionLog log() {
         return log;
+    }
+
+    /**
+     * Whether this node leads the partition and serves its produce and fetch requests. Always true on a single node;
+     * in a cluster the metadata publisher sets it from the partition's leader in the metadata image.
+     */
+    public boolean isLeader() {
+        return leader;
+    }
+
+    public void setLeader(boolean leader) {
+        this.leader = leader;
     }
 
     /** False once the partition's topic was deleted or the broker shut down. */

@@ -184,6 +184,44 @@ public final class TopicManager implements AutoCloseable {
         return Result.ok(t);
     }
 
+    /**
+     * Makes the local topic match what the cluster's metadata says: created with the metadata's id when missing
+     * (a local topic of the same name but another id is an older incarnation: deleted first), grown to
+     * {@code partitions}, configs replaced when they differ. Called by the cluster's metadata publisher only.
+     */
+    public synchronized Topic ensureFromMetadata(String name, UUID id, int partitions, Map<String, String> overrides, boolean internal)
+            throws IOException {
+        Topic t = topics.get(name);
+        if (t != null && !t.id().equals(id)) {
+            delete(name);
+            t = null;
+        }
+        if (t == null) {
+            t = new Topic(name, id, internal, new TreeMap<>(overrides));
+            for (int i = 0; i < partitions; i++) {
+                t.addPartition(openPartition(t, i));
+            }
+            store(t);
+            topics.put(name, t);
+            byId.put(id, t);
+            LOG.info("Created topic {} with {} partition(s), id {} (from the cluster metadata)", name, partitions, id);
+            return t;
+        }
+        boolean changed = false;
+        for (int i = t.partitionCount(); i < partitions; i++) {
+            t.addPartition(openPartition(t, i));
+            changed = true;
+        }
+        if (!t.configOverrides().equals(new TreeMap<>(overrides))) {
+            setConfigs(t, overrides);
+            changed = false;
+        }
+        if (changed) {
+            store(t);
+        }
+        return t;
+    }
+
     /** Kafka refuses topics whose names differ only in '.' versus '_' (they collide in metric names). */
     private String collision(String name) {
         String norm = name.replace('.', '_');

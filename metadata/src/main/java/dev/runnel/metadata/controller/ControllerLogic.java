@@ -1,0 +1,518 @@
+package dev.runnel.metadata.controller;
+
+import dev.runnel.metadata.image.BrokerRegistration;
+import dev.runnel.metadata.image.MetadataImage;
+import dev.runnel.metadata.image.PartitionRegistration;
+import dev.runnel.metadata.image.TopicImage;
+import dev.runnel.metadata.records.BrokerRegistrationChangeRecord;
+import dev.runnel.metadata.records.ConfigRecord;
+import dev.runnel.metadata.records.FenceBrokerRecord;
+import dev.runnel.metadata.records.PartitionChangeRecord;
+import dev.runnel.metadata.records.PartitionRecord;
+import dev.runnel.metadata.records.ProducerIdsRecord;
+import dev.runnel.metadata.records.RegisterBrokerRecord;
+import dev.runnel.metadata.records.RemoveTopicRecord;
+import dev.runnel.metadata.records.TopicRecord;
+import dev.runnel.metadata.records.UnfenceBrokerRecord;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.Message;
+import dev.runnel.wire.message.AllocateProducerIdsRequestData;
+import dev.runnel.wire.message.AllocateProducerIdsResponseData;
+import dev.runnel.wire.message.BrokerRegistrationRequestData;
+import dev.runnel.wire.message.BrokerRegistrationResponseData;
+import dev.runnel.wire.message.CreatePartitionsRequestData;
+import dev.runnel.wire.message.CreatePartitionsResponseData;
+import dev.runnel.wire.message.CreateTopicsRequestData;
+import dev.runnel.wire.message.CreateTopicsResponseData;
+import dev.runnel.wire.message.DeleteTopicsRequestData;
+import dev.runnel.wire.message.DeleteTopicsResponseData;
+import dev.runnel.wire.message.IncrementalAlterConfigsRequestData;
+import dev.runnel.wire.message.IncrementalAlterConfigsResponseData;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * The active controller's decisions as pure functions of the committed metadata image and a request: which records
+ * to write and what to answer. No I/O, no clock, no threads (the {@link QuorumController} driver supplies those),
+ * so every decision is a unit test.
+ */
+public final class ControllerLogic {
+    /** Producer ids are handed to brokers in blocks of this size (Kafka's ProducerIdsBlock size). */
+    public static final int PRODUCER_ID_BLOCK = 1000;
+
+    private final TopicPolicy policy;
+    private final Supplier<UUID> topicIds;
+
+    public ControllerLogic(TopicPolicy policy, Supplier<UUID> topicIds) {
+        this.policy = policy;
+        this.topicIds = topicIds;
+    }
+
+    // ------------------------------------------------------------------------------------------------ brokers
+
+    public ControllerResult<BrokerRegistrationResponseData> registerBroker(MetadataImage image, BrokerRegistrationRequestData req) {
+        BrokerRegistrationResponseData resp = new BrokerRegistrationResponseData();
+        if (image.clusterId() != null && !image.clusterId().equals(req.clusterId)) {
+            return ControllerResult.none(resp.setErrorCode(Errors.INCONSISTENT_CLUSTER_ID.code()));
+        }
+        BrokerRegistration existing = image.broker(req.brokerId);
+        if (existing != null && existing.incarnationId().equals(req.incarnationId)) {
+            // The same process asking again (a retry after a lost answer): the same epoch.
+            return ControllerResult.none(resp.setBrokerEpoch(existing.epoch()));
+        }
+        long epoch = image.maxBrokerEpoch() + 1;
+        RegisterBrokerRecord r = new RegisterBrokerRecord().setBrokerId(req.brokerId).setBrokerEpoch(epoch)
+                .setIncarnationId(req.incarnationId).setRack(req.rack == null ? "" : req.rack).setFenced(true)
+                .setInControlledShutdown(false);
+        for (BrokerRegistrationRequestData.Listener l : req.listeners) {
+            r.endPoints.add(new RegisterBrokerRecord.BrokerEndpoint().setName(l.name).setHost(l.host).setPort(l.port)
+                    .setSecurityProtocol(l.securityProtocol));
+        }
+        List<Message> records = new ArrayList<>();
+        records.add(r);
+        // A re-registration (new process) starts fenced: partitions it led lose it until it is caught up again.
+        if (existing != null) {
+            records.addAll(moveLeadersAway(image, req.brokerId, false));
+        }
+        return ControllerResult.of(records, resp.setBrokerEpoch(epoch));
+    }
+
+    /** Fences a broker whose session expired: its epoch is over; its partitions get other leaders or none. */
+    public List<Message> fence(MetadataImage image, int brokerId) {
+        BrokerRegistration b = image.broker(brokerId);
+        if (b == null || b.fenced()) {
+            return List.of();
+        }
+        List<Message> out = new ArrayList<>();
+        out.add(new FenceBrokerRecord().setId(brokerId).setEpoch(b.epoch()));
+        out.addAll(moveLeadersAway(image, brokerId, true));
+        return out;
+    }
+
+    /** Unfences a caught-up broker; leaderless partitions it is in sync for get it back as leader. */
+    public List<Message> unfence(MetadataImage image, int brokerId) {
+        BrokerRegistration b = image.broker(brokerId);
+        if (b == null || !b.fenced()) {
+            return List.of();
+        }
+        List<Message> out = new ArrayList<>();
+        out.add(new UnfenceBrokerRecord().setId(brokerId).setEpoch(b.epoch()));
+        for (TopicImage t : image.topics().values()) {
+            for (PartitionRegistration p : t.partitions().values()) {
+                if (!p.hasLeader() && p.isr().contains(brokerId)) {
+                    out.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition()).setLeader(brokerId));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Starts a controlled shutdown: the broker leads nothing any more and gets no new partitions. */
+    public List<Message> beginControlledShutdown(MetadataImage image, int brokerId) {
+        BrokerRegistration b = image.broker(brokerId);
+        if (b == null || b.inControlledShutdown()) {
+            return List.of();
+        }
+        List<Message> out = new ArrayList<>();
+        out.add(new BrokerRegistrationChangeRecord().setBrokerId(brokerId).setBrokerEpoch(b.epoch()).setInControlledShutdown((byte) 1));
+        out.addAll(moveLeadersAway(image, brokerId, true));
+        return out;
+    }
+
+    /** Whether the broker still leads any partition. */
+    public static boolean leadsAnything(MetadataImage image, int brokerId) {
+        for (TopicImage t : image.topics().values()) {
+            for (PartitionRegistration p : t.partitions().values()) {
+                if (p.leader() == brokerId) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * New leaders for the partitions {@code brokerId} leads: the next in-sync replica that is usable, else none
+     * (the partition is offline until an in-sync replica returns; no unclean election). With {@code shrinkIsr} the
+     * broker also leaves the ISR of every partition where other members remain (Kafka keeps the last member).
+     */
+    private static List<Message> moveLeadersAway(MetadataImage image, int brokerId, boolean shrinkIsr) {
+        List<Message> out = new ArrayList<>();
+        for (TopicImage t : image.topics().values()) {
+            for (PartitionRegistration p : t.partitions().values()) {
+                boolean leads = p.leader() == brokerId;
+                boolean inIsr = p.isr().contains(brokerId);
+                if (!leads && !(shrinkIsr && inIsr && p.isr().size() > 1)) {
+                    continue;
+                }
+                List<Integer> isr = new ArrayList<>(p.isr());
+                if (shrinkIsr && isr.size() > 1) {
+                    isr.remove(Integer.valueOf(brokerId));
+                }
+                PartitionChangeRecord c = new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition());
+                if (!isr.equals(p.isr())) {
+                    c.setIsr(isr);
+                }
+                if (leads) {
+                    int next = PartitionRegistration.NO_LEADER;
+                    for (int r : p.replicas()) {
+                        BrokerRegistration rb = image.broker(r);
+                        if (r != brokerId && isr.contains(r) && rb != null && rb.usable()) {
+                            next = r;
+                            break;
+                        }
+                    }
+                    c.setLeader(next);
+                }
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    public ControllerResult<AllocateProducerIdsResponseData> allocateProducerIds(MetadataImage image, AllocateProducerIdsRequestData req) {
+        AllocateProducerIdsResponseData resp = new AllocateProducerIdsResponseData();
+        BrokerRegistration b = image.broker(req.brokerId);
+        if (b == null) {
+            return ControllerResult.none(resp.setErrorCode(Errors.BROKER_ID_NOT_REGISTERED.code()));
+        }
+        if (b.epoch() != req.brokerEpoch) {
+            return ControllerResult.none(resp.setErrorCode(Errors.STALE_BROKER_EPOCH.code()));
+        }
+        long start = image.nextProducerId();
+        return ControllerResult.of(List.of(new ProducerIdsRecord().setBrokerId(req.brokerId).setBrokerEpoch(req.brokerEpoch)
+                .setNextProducerId(start + PRODUCER_ID_BLOCK)), resp.setProducerIdStart(start).setProducerIdLen(PRODUCER_ID_BLOCK));
+    }
+
+    // ------------------------------------------------------------------------------------------------ topics
+
+    private static List<BrokerRegistration> usableBrokers(MetadataImage image) {
+        return image.brokers().values().stream().filter(BrokerRegistration::usable).toList();
+    }
+
+    public ControllerResult<CreateTopicsResponseData> createTopics(MetadataImage image, CreateTopicsRequestData req) {
+        CreateTopicsResponseData resp = new CreateTopicsResponseData();
+        List<Message> records = new ArrayList<>();
+        Set<String> creating = new HashSet<>();
+        int placedSoFar = totalPartitions(image);
+        for (CreateTopicsRequestData.CreatableTopic t : req.topics) {
+            CreateTopicsResponseData.CreatableTopicResult r = new CreateTopicsResponseData.CreatableTopicResult().setName(t.name);
+            resp.topics.add(r);
+            String err = null;
+            Errors code = Errors.NONE;
+            Map<String, String> configs = new TreeMap<>();
+            for (CreateTopicsRequestData.CreatableTopicConfig c : t.configs) {
+                configs.put(c.name, c.value);
+            }
+            String badName = policy.invalidName(t.name);
+            if (badName != null) {
+                code = Errors.INVALID_TOPIC_EXCEPTION;
+                err = badName;
+            } else if (image.topic(t.name) != null || creating.contains(t.name)) {
+                code = Errors.TOPIC_ALREADY_EXISTS;
+                err = "Topic '" + t.name + "' already exists.";
+            } else if (collision(image, creating, t.name) != null) {
+                code = Errors.INVALID_TOPIC_EXCEPTION;
+                err = "Topic '" + t.name + "' collides with existing topic: " + collision(image, creating, t.name);
+            }
+            List<List<Integer>> assignment = null;
+            if (code == Errors.NONE) {
+                String badConfig = policy.invalidConfigs(configs);
+                if (badConfig != null) {
+                    code = Errors.INVALID_CONFIG;
+                    err = badConfig;
+                }
+            }
+            if (code == Errors.NONE && !t.assignments.isEmpty()) {
+                if (t.numPartitions != -1 || t.replicationFactor != -1) {
+                    code = Errors.INVALID_REQUEST;
+                    err = "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.";
+                } else {
+                    assignment = new ArrayList<>();
+                    Map<Integer, List<Integer>> byIndex = new TreeMap<>();
+                    for (CreateTopicsRequestData.CreatableReplicaAssignment a : t.assignments) {
+                        byIndex.put(a.partitionIndex, a.brokerIds);
+                    }
+                    int expect = 0;
+                    for (Map.Entry<Integer, List<Integer>> e : byIndex.entrySet()) {
+                        if (e.getKey() != expect++) {
+                            code = Errors.INVALID_REPLICA_ASSIGNMENT;
+                            err = "Partitions should be a consecutive 0-based integer sequence, but it is " + byIndex.keySet() + ".";
+                            break;
+                        }
+                        String bad = invalidAssignment(image, e.getValue(), e.getKey());
+                        if (bad == null && !assignment.isEmpty() && e.getValue().size() != assignment.get(0).size()) {
+                            // As Kafka: one replication factor per topic (and the limit below is checked on partition 0).
+                            bad = "The manual partition assignment includes a partition with " + e.getValue().size()
+                                    + " replica(s), but this is not consistent with previous partitions, which have "
+                                    + assignment.get(0).size() + " replica(s).";
+                        }
+                        if (bad != null) {
+                            code = Errors.INVALID_REPLICA_ASSIGNMENT;
+                            err = bad;
+                            break;
+                        }
+                        assignment.add(e.getValue());
+                    }
+                    if (code == Errors.NONE && assignment.get(0).size() > policy.maxSupportedReplicationFactor()) {
+                        code = Errors.INVALID_REPLICATION_FACTOR;
+                        err = notReplicatedYet(assignment.get(0).size());
+                    }
+                }
+            }
+            if (code == Errors.NONE && assignment == null) {
+                int partitions = t.numPartitions == -1 ? policy.defaultPartitions() : t.numPartitions;
+                int rf = t.replicationFactor == -1 ? policy.defaultReplicationFactor() : t.replicationFactor;
+                List<BrokerRegistration> usable = usableBrokers(image);
+                if (partitions <= 0) {
+                    code = Errors.INVALID_PARTITIONS;
+                    err = "Number of partitions was set to an invalid non-positive value.";
+                } else if (rf <= 0) {
+                    code = Errors.INVALID_REPLICATION_FACTOR;
+                    err = "Replication factor must be larger than 0, or -1 to use the default value.";
+                } else if (rf > image.brokers().size()) {
+                    code = Errors.INVALID_REPLICATION_FACTOR;
+                    err = "Unable to replicate the partition " + rf + " time(s): The target replication factor of " + rf
+                            + " cannot be reached because only " + image.brokers().size() + " broker(s) are registered.";
+                } else if (usable.isEmpty()) {
+                    code = Errors.INVALID_REPLICATION_FACTOR;
+                    err = "Unable to replicate the partition " + rf + " time(s): All brokers are currently fenced.";
+                } else if (rf > usable.size()) {
+                    code = Errors.INVALID_REPLICATION_FACTOR;
+                    err = "Unable to replicate the partition " + rf + " time(s): The target replication factor of " + rf
+                            + " cannot be reached because only " + usable.size() + " broker(s) are unfenced.";
+                } else if (rf > policy.maxSupportedReplicationFactor()) {
+                    code = Errors.INVALID_REPLICATION_FACTOR;
+                    err = notReplicatedYet(rf);
+                } else {
+                    assignment = ReplicaPlacer.place(ReplicaPlacer.rackAlternated(usable), 0, partitions, rf, placedSoFar);
+                }
+            }
+            if (code != Errors.NONE) {
+                r.setErrorCode(code.code()).setErrorMessage(err);
+                continue;
+            }
+            UUID id = topicIds.get();
+            r.setTopicId(id).setNumPartitions(assignment.size()).setReplicationFactor((short) assignment.get(0).size());
+            placedSoFar += assignment.size();
+            creating.add(t.name);
+            if (req.validateOnly) {
+                continue;
+            }
+            records.add(new TopicRecord().setName(t.name).setTopicId(id));
+            for (Map.Entry<String, String> c : configs.entrySet()) {
+                records.add(new ConfigRecord().setResourceType(MetadataImage.TOPIC_CONFIG).setResourceName(t.name)
+                        .setName(c.getKey()).setValue(c.getValue()));
+            }
+            for (int p = 0; p < assignment.size(); p++) {
+                records.add(newPartition(image, id, p, assignment.get(p)));
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    private static String notReplicatedYet(int rf) {
+        return "Replication factor " + rf + " is not supported yet: this Runnel cluster does not replicate partition data yet, "
+                + "so every partition has exactly one replica. Use a replication factor of 1.";
+    }
+
+    private static PartitionRecord newPartition(MetadataImage image, UUID topicId, int p, List<Integer> replicas) {
+        int leader = PartitionRegistration.NO_LEADER;
+        for (int r : replicas) {
+            BrokerRegistration b = image.broker(r);
+            if (b != null && b.usable()) {
+                leader = r;
+                break;
+            }
+        }
+        return new PartitionRecord().setTopicId(topicId).setPartitionId(p).setReplicas(new ArrayList<>(replicas))
+                .setIsr(new ArrayList<>(replicas)).setLeader(leader).setLeaderEpoch(0).setPartitionEpoch(0);
+    }
+
+    private static String invalidAssignment(MetadataImage image, List<Integer> brokers, int partition) {
+        if (brokers.isEmpty()) {
+            return "The manual partition assignment includes an empty replica list.";
+        }
+        if (new HashSet<>(brokers).size() != brokers.size()) {
+            return "The manual partition assignment includes the broker " + brokers + " more than once.";
+        }
+        for (int b : brokers) {
+            if (image.broker(b) == null) {
+                return "The manual partition assignment includes broker " + b + ", but no such broker is registered.";
+            }
+        }
+        return null;
+    }
+
+    private static String collision(MetadataImage image, Set<String> creating, String name) {
+        String norm = name.replace('.', '_');
+        for (String existing : image.topics().keySet()) {
+            if (!existing.equals(name) && existing.replace('.', '_').equals(norm)) {
+                return existing;
+            }
+        }
+        for (String existing : creating) {
+            if (!existing.equals(name) && existing.replace('.', '_').equals(norm)) {
+                return existing;
+            }
+        }
+        return null;
+    }
+
+    private static int totalPartitions(MetadataImage image) {
+        int n = 0;
+        for (TopicImage t : image.topics().values()) {
+            n += t.partitionCount();
+        }
+        return n;
+    }
+
+    public ControllerResult<DeleteTopicsResponseData> deleteTopics(MetadataImage image, DeleteTopicsRequestData req) {
+        DeleteTopicsResponseData resp = new DeleteTopicsResponseData();
+        List<Message> records = new ArrayList<>();
+        Set<UUID> deleting = new HashSet<>();
+        List<DeleteTopicsRequestData.DeleteTopicState> states = new ArrayList<>(req.topics);
+        for (String n : req.topicNames) {
+            states.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n));
+        }
+        for (DeleteTopicsRequestData.DeleteTopicState s : states) {
+            TopicImage t = s.name != null ? image.topic(s.name) : image.topic(s.topicId);
+            DeleteTopicsResponseData.DeletableTopicResult r = new DeleteTopicsResponseData.DeletableTopicResult()
+                    .setName(s.name).setTopicId(s.topicId);
+            resp.responses.add(r);
+            if (t == null) {
+                r.setErrorCode(s.name != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION.code() : Errors.UNKNOWN_TOPIC_ID.code())
+                        .setErrorMessage(s.name != null ? "This server does not host this topic-partition." : "This server does not host this topic ID.");
+                continue;
+            }
+            r.setName(t.name()).setTopicId(t.id());
+            if (deleting.add(t.id())) {
+                records.add(new RemoveTopicRecord().setTopicId(t.id()));
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    public ControllerResult<CreatePartitionsResponseData> createPartitions(MetadataImage image, CreatePartitionsRequestData req) {
+        CreatePartitionsResponseData resp = new CreatePartitionsResponseData();
+        List<Message> records = new ArrayList<>();
+        int placedSoFar = totalPartitions(image);
+        for (CreatePartitionsRequestData.CreatePartitionsTopic ct : req.topics) {
+            CreatePartitionsResponseData.CreatePartitionsTopicResult r = new CreatePartitionsResponseData.CreatePartitionsTopicResult().setName(ct.name);
+            resp.results.add(r);
+            TopicImage t = image.topic(ct.name);
+            if (t == null) {
+                r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("The topic '" + ct.name + "' does not exist.");
+                continue;
+            }
+            int current = t.partitionCount();
+            if (ct.count < current) {
+                r.setErrorCode(Errors.INVALID_PARTITIONS.code()).setErrorMessage("The topic " + ct.name + " currently has " + current
+                        + " partition(s); " + ct.count + " would not be an increase.");
+                continue;
+            }
+            if (ct.count == current) {
+                r.setErrorCode(Errors.INVALID_PARTITIONS.code()).setErrorMessage("Topic already has " + current + " partition(s).");
+                continue;
+            }
+            int rf = t.partition(0) == null ? 1 : t.partition(0).replicas().size();
+            List<List<Integer>> assignment;
+            if (ct.assignments != null && !ct.assignments.isEmpty()) {
+                if (ct.assignments.size() != ct.count - current) {
+                    r.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage("Attempted to add " + (ct.count - current)
+                            + " additional partition(s), but only " + ct.assignments.size() + " assignment(s) were specified.");
+                    continue;
+                }
+                assignment = new ArrayList<>();
+                String bad = null;
+                for (int i = 0; i < ct.assignments.size() && bad == null; i++) {
+                    List<Integer> ids = ct.assignments.get(i).brokerIds;
+                    bad = invalidAssignment(image, ids, current + i);
+                    if (bad == null && ids.size() != rf) {
+                        bad = "The manual partition assignment includes a partition with " + ids.size()
+                                + " replica(s), but this is not consistent with previous partitions, which have " + rf + " replica(s).";
+                    }
+                    assignment.add(ids);
+                }
+                if (bad != null) {
+                    r.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage(bad);
+                    continue;
+                }
+            } else {
+                List<BrokerRegistration> usable = usableBrokers(image);
+                if (usable.size() < rf) {
+                    r.setErrorCode(Errors.INVALID_REPLICATION_FACTOR.code()).setErrorMessage("Unable to replicate the partition " + rf
+                            + " time(s): The target replication factor of " + rf + " cannot be reached because only " + usable.size()
+                            + " broker(s) are unfenced.");
+                    continue;
+                }
+                assignment = ReplicaPlacer.place(ReplicaPlacer.rackAlternated(usable), current, ct.count - current, rf, placedSoFar);
+            }
+            placedSoFar += assignment.size();
+            if (req.validateOnly) {
+                continue;
+            }
+            for (int i = 0; i < assignment.size(); i++) {
+                records.add(newPartition(image, t.id(), current + i, assignment.get(i)));
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    /**
+     * Applies config operations (SET 0, DELETE 1, APPEND 2, SUBTRACT 3) to topics and brokers. The broker that
+     * forwarded the request has validated names and values with its own config table; here only existence.
+     */
+    public ControllerResult<IncrementalAlterConfigsResponseData> incrementalAlterConfigs(MetadataImage image,
+                                                                                         IncrementalAlterConfigsRequestData req) {
+        IncrementalAlterConfigsResponseData resp = new IncrementalAlterConfigsResponseData();
+        List<Message> records = new ArrayList<>();
+        for (IncrementalAlterConfigsRequestData.AlterConfigsResource res : req.resources) {
+            IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse r = new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                    .setResourceType(res.resourceType).setResourceName(res.resourceName).setErrorMessage(null);
+            resp.responses.add(r);
+            if (res.resourceType == MetadataImage.TOPIC_CONFIG && image.topic(res.resourceName) == null) {
+                r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("The topic '" + res.resourceName + "' does not exist.");
+                continue;
+            }
+            if (res.resourceType != MetadataImage.TOPIC_CONFIG && res.resourceType != MetadataImage.BROKER_CONFIG) {
+                r.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported resource type " + res.resourceType);
+                continue;
+            }
+            Map<String, String> current = new HashMap<>(image.configs(res.resourceType, res.resourceName));
+            List<Message> mine = new ArrayList<>();
+            for (IncrementalAlterConfigsRequestData.AlterableConfig c : res.configs) {
+                switch (c.configOperation) {
+                    case 0 -> {
+                        current.put(c.name, c.value);
+                        mine.add(configRecord(res, c.name, c.value));
+                    }
+                    case 1 -> {
+                        if (current.remove(c.name) != null) {
+                            mine.add(configRecord(res, c.name, null));
+                        }
+                    }
+                    default -> {
+                        r.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Operation " + c.configOperation
+                                + " must be resolved by the broker before it reaches the controller");
+                    }
+                }
+            }
+            if (r.errorCode == 0 && !req.validateOnly) {
+                records.addAll(mine);
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    private static ConfigRecord configRecord(IncrementalAlterConfigsRequestData.AlterConfigsResource res, String name, String value) {
+        return new ConfigRecord().setResourceType(res.resourceType).setResourceName(res.resourceName).setName(name).setValue(value);
+    }
+}
