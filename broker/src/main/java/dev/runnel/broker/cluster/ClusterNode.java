@@ -104,6 +104,10 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     }
 
     private void join() throws IOException {
+        // Ratis logs every election round and RPC retry at INFO; keep our log readable unless asked otherwise.
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.apache.ratis") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis", "warn");
+        }
         Files.createDirectories(dataDir);
         meta = MetaProperties.read(dataDir);
         meta.checkNode(kraft.nodeId());

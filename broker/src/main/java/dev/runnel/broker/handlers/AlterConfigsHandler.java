@@ -43,18 +43,24 @@ public final class AlterConfigsHandler implements ApiHandler {
         for (AlterConfigsResource r : req.resources) {
             counts.merge(r.resourceType + "/" + r.resourceName, 1, Integer::sum);
         }
-        AlterConfigsResponseData resp = new AlterConfigsResponseData();
+        java.util.List<Outcome> outcomes = new java.util.ArrayList<>();
         for (AlterConfigsResource r : req.resources) {
-            Outcome o = counts.get(r.resourceType + "/" + r.resourceName) > 1
+            outcomes.add(counts.get(r.resourceType + "/" + r.resourceName) > 1
                     ? new Outcome(Errors.INVALID_REQUEST, "Duplicate resource.")
-                    : alter(ctx.broker(), r, req.validateOnly);
-            resp.responses.add(new AlterConfigsResourceResponse()
-                    .setErrorCode(o.error().code())
-                    .setErrorMessage(o.message())
-                    .setResourceType(r.resourceType)
-                    .setResourceName(r.resourceName));
+                    : alter(ctx.broker(), r, req.validateOnly));
         }
-        return CompletableFuture.completedFuture(resp);
+        return IncrementalAlterConfigsHandler.respond(outcomes, settled -> {
+            AlterConfigsResponseData resp = new AlterConfigsResponseData();
+            for (int i = 0; i < settled.size(); i++) {
+                AlterConfigsResource r = req.resources.get(i);
+                resp.responses.add(new AlterConfigsResourceResponse()
+                        .setErrorCode(settled.get(i).error().code())
+                        .setErrorMessage(settled.get(i).message())
+                        .setResourceType(r.resourceType)
+                        .setResourceName(r.resourceName));
+            }
+            return resp;
+        });
     }
 
     private static Outcome alter(Broker broker, AlterConfigsResource r, boolean validateOnly) {

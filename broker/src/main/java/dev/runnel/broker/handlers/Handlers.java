@@ -25,6 +25,7 @@ public final class Handlers {
         register.accept(new IncrementalAlterConfigsHandler());
         register.accept(new DescribeClusterHandler());
         register.accept(new DescribeQuorumHandler());
+        register.accept(new DescribeTopicPartitionsHandler());
         register.accept(FindCoordinatorHandler.create(broker));
         register.accept(JoinGroupHandler.create(broker));
         register.accept(SyncGroupHandler.create(broker));

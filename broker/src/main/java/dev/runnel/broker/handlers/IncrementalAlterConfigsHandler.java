@@ -56,8 +56,29 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
     }
 
     /** An outcome for one resource. */
-    record Outcome(Errors error, String message) {
+    record Outcome(Errors error, String message, CompletableFuture<Outcome> later) {
         static final Outcome OK = new Outcome(Errors.NONE, null);
+
+        Outcome(Errors error, String message) {
+            this(error, message, null);
+        }
+
+        /** An outcome decided elsewhere (in a cluster: by the active controller). */
+        static Outcome later(CompletableFuture<Outcome> f) {
+            return new Outcome(Errors.NONE, null, f);
+        }
+
+        /** The final outcome, once any forwarded part has been answered. */
+        CompletableFuture<Outcome> settled() {
+            return later == null ? CompletableFuture.completedFuture(this) : later;
+        }
+    }
+
+    /** Answers once every resource's outcome is settled (forwarded changes included). */
+    static CompletableFuture<ApiMessage> respond(List<Outcome> outcomes, java.util.function.Function<List<Outcome>, ApiMessage> build) {
+        CompletableFuture<?>[] all = outcomes.stream().map(Outcome::settled).toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(all).handle((v, e) -> build.apply(outcomes.stream().map(o -> o.settled().getNow(
+                new Outcome(Errors.REQUEST_TIMED_OUT, "The controller did not answer in time"))).toList()));
     }
 
     @Override
@@ -67,18 +88,24 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         for (AlterConfigsResource r : req.resources) {
             counts.merge(r.resourceType + "/" + r.resourceName, 1, Integer::sum);
         }
-        IncrementalAlterConfigsResponseData resp = new IncrementalAlterConfigsResponseData();
+        List<Outcome> outcomes = new java.util.ArrayList<>();
         for (AlterConfigsResource r : req.resources) {
-            Outcome o = counts.get(r.resourceType + "/" + r.resourceName) > 1
+            outcomes.add(counts.get(r.resourceType + "/" + r.resourceName) > 1
                     ? new Outcome(Errors.INVALID_REQUEST, "Each resource must appear at most once.")
-                    : alter(ctx.broker(), r, req.validateOnly);
-            resp.responses.add(new AlterConfigsResourceResponse()
-                    .setErrorCode(o.error().code())
-                    .setErrorMessage(o.message())
-                    .setResourceType(r.resourceType)
-                    .setResourceName(r.resourceName));
+                    : alter(ctx.broker(), r, req.validateOnly));
         }
-        return CompletableFuture.completedFuture(resp);
+        return respond(outcomes, settled -> {
+            IncrementalAlterConfigsResponseData resp = new IncrementalAlterConfigsResponseData();
+            for (int i = 0; i < settled.size(); i++) {
+                AlterConfigsResource r = req.resources.get(i);
+                resp.responses.add(new AlterConfigsResourceResponse()
+                        .setErrorCode(settled.get(i).error().code())
+                        .setErrorMessage(settled.get(i).message())
+                        .setResourceType(r.resourceType)
+                        .setResourceName(r.resourceName));
+            }
+            return resp;
+        });
     }
 
     private static Outcome alter(Broker broker, AlterConfigsResource r, boolean validateOnly) {
@@ -180,6 +207,9 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         if (canonical.equals(t.configOverrides())) {
             return Outcome.OK;
         }
+        if (broker.cluster() != null) {
+            return Outcome.later(forwardTopicConfigs(broker, t.name(), t.configOverrides(), canonical));
+        }
         try {
             broker.topics().setConfigs(t, canonical);
         } catch (RuntimeException e) {
@@ -188,6 +218,41 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         }
         LOG.info("Topic {} config overrides are now {}", t.name(), canonical);
         return Outcome.OK;
+    }
+
+    /**
+     * In a cluster a topic's configs are metadata: the active controller writes the change (as SET and DELETE
+     * operations computed here, where the configs were validated) and every node applies it.
+     */
+    private static CompletableFuture<Outcome> forwardTopicConfigs(Broker broker, String topic, Map<String, String> before,
+                                                                  Map<String, String> after) {
+        IncrementalAlterConfigsRequestData forward = new IncrementalAlterConfigsRequestData();
+        AlterConfigsResource res = new AlterConfigsResource().setResourceType(DescribeConfigsHandler.TOPIC).setResourceName(topic);
+        after.forEach((k, v) -> {
+            if (!v.equals(before.get(k))) {
+                res.configs.add(new AlterableConfig().setName(k).setConfigOperation(SET).setValue(v));
+            }
+        });
+        for (String k : before.keySet()) {
+            if (!after.containsKey(k)) {
+                res.configs.add(new AlterableConfig().setName(k).setConfigOperation(DELETE).setValue(null));
+            }
+        }
+        forward.resources.add(res);
+        dev.runnel.broker.cluster.ClusterNode cluster = broker.cluster();
+        return cluster.call(forward, new IncrementalAlterConfigsResponseData(), dev.runnel.broker.cluster.ClusterTopicAdmin.TIMEOUT_MS)
+                .thenCompose(resp -> {
+                    AlterConfigsResourceResponse r = resp.responses.get(0);
+                    if (r.errorCode != 0) {
+                        return CompletableFuture.completedFuture(new Outcome(Errors.forCode(r.errorCode), r.errorMessage));
+                    }
+                    return cluster.awaitImage(img -> after.equals(img.configs(dev.runnel.metadata.image.MetadataImage.TOPIC_CONFIG, topic)),
+                            dev.runnel.broker.cluster.ClusterTopicAdmin.TIMEOUT_MS).thenApply(img -> {
+                                LOG.info("Topic {} config overrides are now {}", topic, after);
+                                return Outcome.OK;
+                            });
+                })
+                .exceptionally(e -> new Outcome(Errors.REQUEST_TIMED_OUT, "The controller did not apply the change: " + e.getMessage()));
     }
 
     /** Broker configs cannot change at runtime in Runnel; an empty change set is accepted. */

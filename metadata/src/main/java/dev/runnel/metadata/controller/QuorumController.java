@@ -170,7 +170,7 @@ public final class QuorumController implements AutoCloseable {
         var resp = new dev.runnel.wire.message.DescribeQuorumResponseData();
         var topic = new dev.runnel.wire.message.DescribeQuorumResponseData.TopicData().setTopicName("__cluster_metadata");
         var p = new dev.runnel.wire.message.DescribeQuorumResponseData.PartitionData().setPartitionIndex(0)
-                .setLeaderId(q.leaderId()).setLeaderEpoch((int) q.term()).setHighWatermark(q.highWatermark());
+                .setLeaderId(q.leaderId()).setLeaderEpoch((int) q.term()).setHighWatermark(exclusive(q.highWatermark()));
         for (dev.runnel.metadata.raft.QuorumState.Replica r : q.voters()) {
             p.currentVoters.add(replica(r));
         }
@@ -184,8 +184,13 @@ public final class QuorumController implements AutoCloseable {
 
     private static dev.runnel.wire.message.DescribeQuorumResponseData.ReplicaState replica(dev.runnel.metadata.raft.QuorumState.Replica r) {
         return new dev.runnel.wire.message.DescribeQuorumResponseData.ReplicaState().setReplicaId(r.nodeId())
-                .setLogEndOffset(r.logEndOffset()).setLastFetchTimestamp(r.lastFetchTimestamp())
+                .setLogEndOffset(exclusive(r.logEndOffset())).setLastFetchTimestamp(r.lastFetchTimestamp())
                 .setLastCaughtUpTimestamp(r.lastCaughtUpTimestamp());
+    }
+
+    /** Ratis reports the last index a replica has; Kafka's offsets count the next one (an end offset). */
+    private static long exclusive(long inclusiveIndex) {
+        return inclusiveIndex < 0 ? inclusiveIndex : inclusiveIndex + 1;
     }
 
     private void tick() {
