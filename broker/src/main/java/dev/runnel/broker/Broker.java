@@ -29,6 +29,27 @@ public final class Broker {
         this.metrics = metrics;
     }
 
+    private boolean controllerEndpoint;
+
+    /**
+     * The Kafka-protocol side of a controller listener: only what tools run with {@code --bootstrap-controller}
+     * ask (ApiVersions, DescribeCluster for controller endpoints, DescribeQuorum).
+     */
+    public static Broker controllerEndpoint(BrokerConfig config, dev.runnel.broker.cluster.ClusterNode cluster) {
+        Broker b = new Broker(config, null, null, null, BrokerMetrics.disabled());
+        b.cluster = cluster;
+        b.controllerEndpoint = true;
+        b.register(new dev.runnel.broker.handlers.ApiVersionsHandler());
+        b.register(new dev.runnel.broker.handlers.DescribeClusterHandler());
+        b.register(new dev.runnel.broker.handlers.DescribeQuorumHandler());
+        return b;
+    }
+
+    /** True for the handlers behind a controller listener, false for a broker's client listener. */
+    public boolean isControllerEndpoint() {
+        return controllerEndpoint;
+    }
+
     void setCluster(dev.runnel.broker.cluster.ClusterNode cluster) {
         this.cluster = cluster;
     }
@@ -59,6 +80,9 @@ public final class Broker {
     }
 
     public String clusterId() {
+        if (clusterId == null && cluster != null) {
+            return cluster.image().clusterId();
+        }
         return clusterId;
     }
 

@@ -25,6 +25,10 @@ import dev.runnel.wire.message.BrokerHeartbeatResponseData;
 import dev.runnel.wire.message.BrokerRegistrationRequestData;
 import dev.runnel.wire.message.BrokerRegistrationResponseData;
 import java.io.IOException;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +68,8 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     private volatile MetadataImage image = MetadataImage.EMPTY;
     private volatile MetadataLog log;
     private volatile QuorumController controller;
+    private volatile ControllerListener controllerListener;
+    private volatile EventLoopGroup controllerLoop;
     private volatile MetaProperties meta;
     private volatile long brokerEpoch = -1;
     private volatile boolean fenced = true;
@@ -117,7 +123,21 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
         Map<Integer, InetSocketAddress> voters = kraft.voters();
         if (kraft.controller()) {
             Path storage = dataDir.resolve("__cluster_metadata-0");
-            log = RatisMetadataLog.startVoter(kraft.nodeId(), resolved(voters), storage, this, settings);
+            // Raft listens on a loopback port of its own; the CONTROLLER listener relays the other voters' connections
+            // to it and serves Kafka's protocol to tools on the same port.
+            RatisMetadataLog voter = RatisMetadataLog.startVoter(kraft.nodeId(), resolved(voters), storage, this, settings,
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            log = voter;
+            BrokerConfig.Listener cl = kraft.controllerListener();
+            InetSocketAddress bind = cl.host().isEmpty() || cl.host().equals("0.0.0.0") ? new InetSocketAddress(cl.port())
+                    : new InetSocketAddress(cl.host(), cl.port());
+            controllerLoop = new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-controller-listener", true));
+            try {
+                controllerListener = ControllerListener.start(bind, voter.boundAddress(),
+                        dev.runnel.broker.Broker.controllerEndpoint(config, this), config.socketRequestMaxBytes(), controllerLoop, controllerLoop);
+            } catch (RuntimeException e) {
+                throw new IOException("Cannot listen on the controller listener " + cl.host() + ":" + cl.port() + ": " + e.getMessage(), e);
+            }
             controller = new QuorumController(kraft.nodeId(), log, () -> image, new ControllerLogic(policy(), ClusterNode::newTopicId),
                     System::currentTimeMillis, kraft.sessionTimeoutMs(), initialClusterId);
         } else {
@@ -494,9 +514,17 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
         if (c != null) {
             c.close();
         }
+        ControllerListener cl = controllerListener;
+        if (cl != null) {
+            cl.close();
+        }
         MetadataLog l = log;
         if (l != null) {
             l.close();
+        }
+        EventLoopGroup loop = controllerLoop;
+        if (loop != null) {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }

@@ -39,6 +39,9 @@ public final class DescribeClusterHandler implements ApiHandler {
         DescribeClusterResponseData resp = new DescribeClusterResponseData();
         resp.endpointType = BROKER_ENDPOINT;
         byte wanted = ctx.apiVersion() >= 1 ? req.endpointType : BROKER_ENDPOINT;
+        if (broker.isControllerEndpoint()) {
+            return CompletableFuture.completedFuture(controllers(broker, req, wanted));
+        }
         if (wanted == CONTROLLER_ENDPOINT) {
             resp.errorCode = Errors.MISMATCHED_ENDPOINT_TYPE.code();
             resp.errorMessage = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER";
@@ -79,6 +82,29 @@ public final class DescribeClusterHandler implements ApiHandler {
             resp.clusterAuthorizedOperations = ALL_CLUSTER_OPERATIONS;
         }
         return CompletableFuture.completedFuture(resp);
+    }
+
+    /** On a controller listener: the quorum's voters at their controller endpoints, and the active one. */
+    private static DescribeClusterResponseData controllers(Broker broker, DescribeClusterRequestData req, byte wanted) {
+        DescribeClusterResponseData resp = new DescribeClusterResponseData();
+        resp.endpointType = CONTROLLER_ENDPOINT;
+        if (wanted != CONTROLLER_ENDPOINT) {
+            resp.errorCode = Errors.MISMATCHED_ENDPOINT_TYPE.code();
+            resp.errorMessage = "The request was sent to an endpoint of type CONTROLLER, but we wanted an endpoint of type BROKER";
+            resp.clusterId = "";
+            return resp;
+        }
+        dev.runnel.broker.cluster.ClusterNode cluster = broker.cluster();
+        resp.errorCode = Errors.NONE.code();
+        resp.errorMessage = null;
+        resp.clusterId = cluster.image().clusterId() == null ? "" : cluster.image().clusterId();
+        resp.controllerId = cluster.controllerId();
+        cluster.kraft().voters().forEach((id, addr) -> resp.brokers.add(new DescribeClusterResponseData.DescribeClusterBroker()
+                .setBrokerId(id).setHost(addr.getHostString()).setPort(addr.getPort()).setRack(null)));
+        if (req.includeClusterAuthorizedOperations) {
+            resp.clusterAuthorizedOperations = ALL_CLUSTER_OPERATIONS;
+        }
+        return resp;
     }
 
     private static int bits(int... ops) {

@@ -130,7 +130,8 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                         .setErrorCode(p.leader() < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
                         .setLeaderId(p.leader()).setLeaderEpoch(p.leaderEpoch()).setReplicaNodes(new ArrayList<>(p.replicas()))
                         .setIsrNodes(new ArrayList<>(p.isr())).setOfflineReplicas(new ArrayList<>(p.offline()))
-                        .setEligibleLeaderReplicas(null).setLastKnownElr(null));
+                        // Kafka sends empty lists when there is no ELR (its admin client does not expect null here).
+                        .setEligibleLeaderReplicas(new ArrayList<>()).setLastKnownElr(new ArrayList<>()));
             }
         }
         return CompletableFuture.completedFuture(resp);

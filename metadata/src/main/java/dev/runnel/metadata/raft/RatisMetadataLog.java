@@ -194,6 +194,17 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public static RatisMetadataLog startVoter(int nodeId, Map<Integer, InetSocketAddress> voters, Path storageDir,
                                               MetadataLogListener listener, RatisSettings settings) {
+        return startVoter(nodeId, voters, storageDir, listener, settings, null);
+    }
+
+    /**
+     * As {@link #startVoter(int, Map, Path, MetadataLogListener, RatisSettings)}, but the Raft server binds
+     * {@code bind} (port 0: any free port; see {@link #boundAddress()}) instead of this node's voter address: for a
+     * node whose voter address is served by a front that hands Raft's connections on (the controller listener,
+     * which also speaks Kafka's protocol).
+     */
+    public static RatisMetadataLog startVoter(int nodeId, Map<Integer, InetSocketAddress> voters, Path storageDir,
+                                              MetadataLogListener listener, RatisSettings settings, InetSocketAddress bind) {
         Objects.requireNonNull(voters, "voters");
         Objects.requireNonNull(storageDir, "storageDir");
         final InetSocketAddress self = voters.get(nodeId);
@@ -202,7 +213,7 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         final RatisMetadataLog log = new RatisMetadataLog(nodeId, voters, listener, settings, false);
         try {
-            log.startServer(self, storageDir);
+            log.startServer(bind != null ? bind : self, storageDir);
         } catch (IOException e) {
             log.close();
             throw new UncheckedIOException("failed to start metadata voter " + nodeId, e);
@@ -295,6 +306,19 @@ public final class RatisMetadataLog implements MetadataLog {
                     settings.snapshotIntervalMs(), settings.snapshotIntervalMs(), TimeUnit.MILLISECONDS);
         }
         runOnEvents(this::publishLeaderState);
+    }
+
+    /** Where this voter's Raft server listens (null on an observer). */
+    public InetSocketAddress boundAddress() {
+        RaftServer s = server;
+        if (s == null) {
+            return null;
+        }
+        try {
+            return s.getServerRpc().getInetSocketAddress();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     // =================================================================================================== MetadataLog
