@@ -10,9 +10,11 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         BrokerConfig config = args.length > 0 ? BrokerConfig.fromFile(Path.of(args[0])) : BrokerConfig.defaults();
-        RunnelServer server;
+        AutoCloseable server;
         try {
-            server = RunnelServer.start(config);
+            boolean controllerOnly = dev.runnel.broker.cluster.KRaftConfig.isCluster(config)
+                    && !dev.runnel.broker.cluster.KRaftConfig.from(config).broker();
+            server = controllerOnly ? dev.runnel.broker.cluster.ControllerOnlyNode.start(config) : RunnelServer.start(config);
         } catch (IllegalStateException | IllegalArgumentException | java.io.IOException e) {
             // A wrong setting or a directory of another cluster: one line that says what, no stack trace.
             org.slf4j.LoggerFactory.getLogger(Main.class).error("Runnel cannot start: {}", e.getMessage());
@@ -21,7 +23,11 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            try {
+                server.close();
+            } catch (Exception e) {
+                org.slf4j.LoggerFactory.getLogger(Main.class).warn("Shutdown failed: {}", e.toString());
+            }
             stopped.countDown();
         }, "runnel-shutdown"));
         stopped.await();

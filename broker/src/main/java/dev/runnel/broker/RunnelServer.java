@@ -109,8 +109,8 @@ public final class RunnelServer implements AutoCloseable {
         boolean clustered = dev.runnel.broker.cluster.KRaftConfig.isCluster(config);
         dev.runnel.broker.cluster.KRaftConfig kraft = clustered ? dev.runnel.broker.cluster.KRaftConfig.from(config) : null;
         if (kraft != null && !kraft.broker()) {
-            throw new IllegalArgumentException("process.roles=controller (a controller that serves no clients) is not supported yet: "
-                    + "use process.roles=broker,controller for the quorum's voters");
+            throw new IllegalArgumentException("process.roles=controller serves no clients: start it with "
+                    + "dev.runnel.broker.cluster.ControllerOnlyNode (bin/runnel-server-start.sh does)");
         }
         TopicManager topics = TopicManager.open(config);
         dev.runnel.broker.cluster.ClusterNode cluster = null;

@@ -337,6 +337,22 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
         return l == null ? -1 : l.leaderId();
     }
 
+    /**
+     * The controller id clients are told (Metadata, DescribeCluster on a broker listener): clients send admin requests
+     * there, and brokers forward them to the active controller. The active controller when it is a live broker, else
+     * a live broker (the lowest id; Kafka picks one at random), as a KRaft broker answers; -1 if there is none.
+     */
+    public int controllerIdForClients() {
+        int active = controllerId();
+        List<BrokerRegistration> live = liveBrokers();
+        for (BrokerRegistration b : live) {
+            if (b.id() == active) {
+                return active;
+            }
+        }
+        return live.isEmpty() ? -1 : live.get(0).id();
+    }
+
     /** Brokers clients may talk to: registered and not fenced. */
     public List<BrokerRegistration> liveBrokers() {
         List<BrokerRegistration> out = new ArrayList<>();

@@ -62,7 +62,7 @@ final class ClusterMetadataResponder {
                     .setRack(b.rack().isEmpty() ? null : b.rack()));
         }
         resp.clusterId = img.clusterId();
-        resp.controllerId = cluster.controllerId();
+        resp.controllerId = cluster.controllerIdForClients();
         if (allTopics) {
             for (TopicImage t : img.topics().values()) {
                 resp.topics.add(describe(broker, img, t));

@@ -59,7 +59,7 @@ public final class DescribeClusterHandler implements ApiHandler {
         resp.clusterId = broker.clusterId();
         if (broker.cluster() != null) {
             dev.runnel.broker.cluster.ClusterNode cluster = broker.cluster();
-            resp.controllerId = cluster.controllerId();
+            resp.controllerId = cluster.controllerIdForClients();
             for (dev.runnel.metadata.image.BrokerRegistration b : cluster.liveBrokers()) {
                 dev.runnel.metadata.image.BrokerRegistration.Endpoint e = cluster.endpoint(b);
                 if (e != null) {

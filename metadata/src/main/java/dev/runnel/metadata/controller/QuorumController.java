@@ -160,8 +160,14 @@ public final class QuorumController implements AutoCloseable {
             img = image.get();
             b = img.broker(hb.brokerId);
         }
-        return resp.setIsCaughtUp(caughtUp).setIsFenced(b.fenced())
-                .setShouldShutDown(hb.wantShutDown && !ControllerLogic.leadsAnything(img, hb.brokerId));
+        boolean shutDown = hb.wantShutDown && !ControllerLogic.leadsAnything(img, hb.brokerId);
+        if (shutDown && !b.fenced()) {
+            // As Kafka: a broker that may stop is fenced at once, so clients stop being sent to it.
+            commit(logic.fence(img, hb.brokerId));
+            img = image.get();
+            b = img.broker(hb.brokerId);
+        }
+        return resp.setIsCaughtUp(caughtUp).setIsFenced(b.fenced()).setShouldShutDown(shutDown);
     }
 
     /** The quorum as the leader sees it (only the leader knows its followers' positions). */
