@@ -63,6 +63,18 @@ final class KafkaTools {
         return ChildProcess.kafkaTool(METADATA_QUORUM_COMMAND, null, all.toArray(String[]::new));
     }
 
+    /** A tool of Kafka 3.9 ({@code kafka-tools} 3.9.1, from the kafka-3.9-tools module's classpath file). */
+    static Result tool39(String mainClass, String... args) throws Exception {
+        String file = System.getProperty("runnel.kafka39ToolsClasspathFile");
+        org.junit.jupiter.api.Assumptions.assumeTrue(file != null && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(file)),
+                "Kafka 3.9's tools need the classpath file of the compat-tests/kafka-3.9-tools module; got " + file);
+        List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", java.nio.file.Files.readString(java.nio.file.Path.of(file)).trim(), mainClass));
+        command.addAll(List.of(args));
+        return dev.runnel.compat.support.ChildProcess.run(command, null, dev.runnel.compat.support.ChildProcess.DEFAULT_TIMEOUT);
+    }
+
     /** Stdout and stderr together: where a tool prints an error differs between tools and versions. */
     static String allOutput(Result r) {
         return r.stdout() + "\n" + r.stderr();

@@ -173,6 +173,28 @@ class ThreeNodeClusterTest {
 
     /** (c') The same tool through the controllers' own listener ({@code --bootstrap-controller}), as Kafka 3.7+ allows. */
     @Test
+    void kafka39ToolsSeeTheSameCluster() throws Exception {
+        // Kafka 3.9's kafka-topics (Metadata for --describe, no DescribeTopicPartitions) and kafka-metadata-quorum.
+        String topic = Clients.uniqueTopic("tools39");
+        Result created = KafkaTools.tool39(KafkaTools.TOPIC_COMMAND, "--bootstrap-server", cluster.bootstrap(3),
+                "--create", "--topic", topic, "--partitions", "3", "--replication-factor", "1").assertExitCode(0);
+        assertTrue(created.stdout().contains("Created topic " + topic + "."), created.describe());
+        Await.untilPasses(Duration.ofSeconds(15), () -> {
+            Result d = KafkaTools.tool39(KafkaTools.TOPIC_COMMAND, "--bootstrap-server", cluster.bootstrap(1), "--describe",
+                    "--topic", topic).assertExitCode(0);
+            for (String leader : List.of("1", "2", "3")) {
+                assertTrue(d.stdout().contains("Leader: " + leader + "\t"), "leaders spread over the three brokers: " + d.describe());
+            }
+        });
+        QuorumStatus status = KafkaTools.parseStatus(KafkaTools.tool39(KafkaTools.METADATA_QUORUM_COMMAND,
+                "--bootstrap-server", cluster.bootstrap(2), "describe", "--status").assertExitCode(0));
+        assertEquals(List.of(1, 2, 3), status.voterIds().stream().sorted().toList(), "3.9's view of the voters: " + status.raw());
+        Result rf4 = KafkaTools.tool39(KafkaTools.TOPIC_COMMAND, "--bootstrap-server", cluster.bootstrap(1), "--create", "--topic",
+                Clients.uniqueTopic("rf4-39"), "--partitions", "1", "--replication-factor", "4");
+        assertTrue(KafkaTools.allOutput(rf4).contains("replication factor of 4"), rf4.describe());
+    }
+
+    @Test
     void metadataQuorumToolThroughTheControllerListener() throws Exception {
         Result result = KafkaTools.quorumThroughControllers(cluster.controllerBootstrap(), "describe", "--status")
                 .assertExitCode(0);
