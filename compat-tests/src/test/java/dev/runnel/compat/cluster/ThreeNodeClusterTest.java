@@ -173,6 +173,43 @@ class ThreeNodeClusterTest {
 
     /** (c') The same tool through the controllers' own listener ({@code --bootstrap-controller}), as Kafka 3.7+ allows. */
     @Test
+    void kcatSeesThreeBrokersAndProducesAndConsumesAcrossThem() throws Exception {
+        java.nio.file.Path kcat = java.nio.file.Path.of("/usr/bin/kcat");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(kcat),
+                "kcat is not installed at " + kcat + " (Debian package 'kcat'); skipping");
+        String topic = Clients.uniqueTopic("kcat3");
+        KafkaTools.topics(cluster.bootstrap(1), "--create", "--topic", topic, "--partitions", "3", "--replication-factor", "1")
+                .assertExitCode(0);
+        KafkaTools.describeTopicOnceItHas(cluster.bootstrap(2), topic, 3, Duration.ofSeconds(15));
+        Duration timeout = Duration.ofSeconds(30);
+        // librdkafka's view of the cluster, bootstrapped from one node.
+        Result meta = dev.runnel.compat.support.ChildProcess.run(List.of(kcat.toString(), "-b", cluster.bootstrap(1), "-L", "-J", "-t", topic),
+                null, timeout).assertExitCode(0);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta.stdout());
+        Set<Integer> brokers = new TreeSet<>();
+        json.get("brokers").forEach(b -> brokers.add(b.get("id").asInt()));
+        assertEquals(Set.of(1, 2, 3), brokers, "kcat -L lists the three brokers: " + meta.stdout());
+        Set<Integer> leaders = new TreeSet<>();
+        json.get("topics").get(0).get("partitions").forEach(p -> leaders.add(p.get("leader").asInt()));
+        assertEquals(Set.of(1, 2, 3), leaders, "one partition led by each broker: " + meta.stdout());
+        // Keyed produce through node 2 (librdkafka sends each partition's batches to its leader), read back through node 3.
+        StringBuilder input = new StringBuilder();
+        for (int i = 0; i < 30; i++) {
+            input.append("k").append(i).append(':').append("v").append(i).append('\n');
+        }
+        dev.runnel.compat.support.ChildProcess.run(List.of(kcat.toString(), "-b", cluster.bootstrap(2), "-P", "-t", topic, "-K:"),
+                input.toString(), timeout).assertExitCode(0);
+        Result consumed = dev.runnel.compat.support.ChildProcess.run(List.of(kcat.toString(), "-b", cluster.bootstrap(3), "-C", "-t", topic,
+                "-o", "beginning", "-e", "-f", "%k=%s\\n"), null, timeout).assertExitCode(0);
+        Set<String> got = new TreeSet<>(consumed.stdoutLines());
+        Set<String> expected = new TreeSet<>();
+        for (int i = 0; i < 30; i++) {
+            expected.add("k" + i + "=v" + i);
+        }
+        assertEquals(expected, got, "every record once, from the three leaders: " + consumed.describe());
+    }
+
+    @Test
     void kafka39ToolsSeeTheSameCluster() throws Exception {
         // Kafka 3.9's kafka-topics (Metadata for --describe, no DescribeTopicPartitions) and kafka-metadata-quorum.
         String topic = Clients.uniqueTopic("tools39");
