@@ -67,6 +67,11 @@ public final class FetchOperation implements Partition.AppendListener {
             this.error = error;
             this.response = response;
         }
+
+        /** The error found when the request was read (NONE when the partition is served). */
+        public Errors error() {
+            return error;
+        }
     }
 
     private final FetchResponseData response;

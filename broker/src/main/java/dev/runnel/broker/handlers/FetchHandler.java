@@ -104,7 +104,13 @@ public final class FetchHandler implements ApiHandler {
         int maxBytes = Math.min(req.maxBytes, fetchMaxBytes(broker));
         FetchOperation op = new FetchOperation(resp, slots, version, replicaId >= 0, req.isolationLevel == 1,
                 req.maxWaitMs, req.minBytes, maxBytes, broker.metrics());
-        return op.run(ctx.channel(), broker.timer());
+        boolean redirect = broker.cluster() != null && version >= 12
+                && slots.stream().anyMatch(s -> s.error() == Errors.NOT_LEADER_OR_FOLLOWER);
+        CompletableFuture<ApiMessage> answer = op.run(ctx.channel(), broker.timer());
+        return redirect ? answer.thenApply(m -> {
+            dev.runnel.broker.cluster.LeaderHints.addTo(broker.cluster(), resp, version);
+            return m;
+        }) : answer;
     }
 
     private static int fetchMaxBytes(Broker broker) {

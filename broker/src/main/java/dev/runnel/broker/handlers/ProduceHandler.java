@@ -86,6 +86,9 @@ public final class ProduceHandler implements ApiHandler {
             }
         }
 
+        if (anyError) {
+            dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
+        }
         if (acks == 0) {
             if (anyError) {
                 LOG.info("Closing connection from {} (client id {}) after a failed produce request with acks=0",

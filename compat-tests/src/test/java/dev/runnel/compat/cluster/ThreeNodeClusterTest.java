@@ -210,6 +210,30 @@ class ThreeNodeClusterTest {
     }
 
     @Test
+    void produceToABrokerThatIsNotTheLeaderNamesTheLeader() throws Exception {
+        String topic = Clients.uniqueTopic("redirect");
+        KafkaTools.topics(cluster.bootstrap(1), "--create", "--topic", topic, "--partitions", "3", "--replication-factor", "1")
+                .assertExitCode(0);
+        TopicDescribe d = KafkaTools.describeTopicOnceItHas(cluster.bootstrap(1), topic, 3, Duration.ofSeconds(15));
+        int partition = d.partitions().keySet().iterator().next();
+        int leader = Integer.parseInt(d.partitions().get(partition).leader());
+        int other = leader == 1 ? 2 : 1;
+        String[] hostPort = cluster.bootstrap(other).split(":");
+        try (dev.runnel.compat.support.RawKafkaConnection c = dev.runnel.compat.support.RawKafkaConnection.open(hostPort[0],
+                Integer.parseInt(hostPort[1]), Duration.ofSeconds(10))) {
+            org.apache.kafka.common.message.ProduceResponseData resp = dev.runnel.compat.support.RawProduce.produce(c, (short) 11, topic,
+                    Map.of(partition, dev.runnel.compat.support.RawProduce.batchOf("v")));
+            org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse p =
+                    resp.responses().iterator().next().partitionResponses().get(0);
+            assertEquals(org.apache.kafka.common.protocol.Errors.NOT_LEADER_OR_FOLLOWER.code(), p.errorCode(), resp.toString());
+            assertEquals(leader, p.currentLeader().leaderId(), "KIP-951: the current leader is named: " + resp);
+            assertEquals(1, resp.nodeEndpoints().size(), "and its endpoint: " + resp);
+            assertEquals(leader, resp.nodeEndpoints().iterator().next().nodeId(), resp.toString());
+            assertEquals(cluster.node(leader).clientPort(), resp.nodeEndpoints().iterator().next().port(), resp.toString());
+        }
+    }
+
+    @Test
     void kafka39ToolsSeeTheSameCluster() throws Exception {
         // Kafka 3.9's kafka-topics (Metadata for --describe, no DescribeTopicPartitions) and kafka-metadata-quorum.
         String topic = Clients.uniqueTopic("tools39");

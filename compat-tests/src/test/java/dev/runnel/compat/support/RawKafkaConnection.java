@@ -45,6 +45,14 @@ public final class RawKafkaConnection implements AutoCloseable {
         return new RawKafkaConnection(socket);
     }
 
+    /** Connects to {@code host:port}; every later read gives up after {@code readTimeout}. */
+    public static RawKafkaConnection open(String host, int port, Duration readTimeout) throws IOException {
+        Socket socket = new Socket(host, port);
+        socket.setSoTimeout((int) readTimeout.toMillis());
+        socket.setTcpNoDelay(true);
+        return new RawKafkaConnection(socket);
+    }
+
     /** Serializes a message at a version with kafka-clients' generated code. */
     public static ByteBuffer serialize(Message message, short version) {
         ObjectSerializationCache cache = new ObjectSerializationCache();
