@@ -69,6 +69,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     private volatile MetadataLog log;
     private volatile QuorumController controller;
     private volatile ControllerListener controllerListener;
+    private volatile ReplicaManager replicaManager;
     private volatile EventLoopGroup controllerLoop;
     private volatile MetaProperties meta;
     private volatile long brokerEpoch = -1;
@@ -87,6 +88,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
         this.config = config;
         this.dataDir = config.logDirs().get(0);
         this.topics = topics;
+        this.replicaManager = topics == null ? null : new ReplicaManager(this, config, topics);
         this.lifecycle = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "runnel-broker-lifecycle");
             t.setDaemon(true);
@@ -187,6 +189,11 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             @Override
             public String invalidName(String name) {
                 return TopicManager.invalidNameReason(name);
+            }
+
+            @Override
+            public int maxSupportedReplicationFactor() {
+                return Integer.MAX_VALUE;
             }
 
             @Override
@@ -316,6 +323,11 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
 
     public int nodeId() {
         return kraft.nodeId();
+    }
+
+    /** The roles of this broker's replicas (null on a controller-only node). */
+    public ReplicaManager replicaManager() {
+        return replicaManager;
     }
 
     /** This broker's epoch from its registration, -1 before. */
@@ -499,14 +511,12 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
                 LOG.error("Cannot create the local logs of topic {}: {}", t.name(), e.toString());
             }
         }
-        for (TopicImage t : next.topics().values()) {
-            dev.runnel.broker.state.Topic local = topics.get(t.name());
-            if (local == null || !local.id().equals(t.id())) {
-                continue;
-            }
-            for (dev.runnel.broker.state.Partition p : local.partitions()) {
-                PartitionRegistration reg = t.partition(p.index());
-                p.setLeader(reg != null && reg.leader() == kraft.nodeId());
+        ReplicaManager rm = replicaManager;
+        if (rm != null) {
+            try {
+                rm.apply(next);
+            } catch (RuntimeException e) {
+                LOG.error("Cannot apply the partitions' roles of metadata offset {}: {}", next.offset(), e.toString(), e);
             }
         }
         for (TopicImage t : previous.topics().values()) {
@@ -526,6 +536,10 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             controlledShutdown();
         }
         lifecycle.shutdownNow();
+        ReplicaManager rm = replicaManager;
+        if (rm != null) {
+            rm.close();
+        }
         QuorumController c = controller;
         if (c != null) {
             c.close();

@@ -1,6 +1,5 @@
 package dev.runnel.broker.cluster;
 
-import dev.runnel.broker.state.Partition;
 import dev.runnel.metadata.image.BrokerRegistration;
 import dev.runnel.metadata.image.PartitionRegistration;
 import dev.runnel.wire.Errors;
@@ -29,7 +28,7 @@ public final class LeaderHints {
                     PartitionRegistration reg = cluster.partition(t.name, p.index);
                     if (reg != null && reg.hasLeader()) {
                         p.setCurrentLeader(new ProduceResponseData.LeaderIdAndEpoch().setLeaderId(reg.leader())
-                                .setLeaderEpoch(Partition.LEADER_EPOCH));
+                                .setLeaderEpoch(reg.leaderEpoch()));
                         nodes.add(reg.leader());
                     }
                 }
@@ -56,7 +55,7 @@ public final class LeaderHints {
                     PartitionRegistration reg = cluster.partition(t.topic, p.partitionIndex);
                     if (reg != null && reg.hasLeader()) {
                         p.setCurrentLeader(new FetchResponseData.LeaderIdAndEpoch().setLeaderId(reg.leader())
-                                .setLeaderEpoch(Partition.LEADER_EPOCH));
+                                .setLeaderEpoch(reg.leaderEpoch()));
                         nodes.add(reg.leader());
                     }
                 }

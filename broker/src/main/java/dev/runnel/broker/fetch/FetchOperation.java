@@ -68,6 +68,14 @@ public final class FetchOperation implements Partition.AppendListener {
             this.response = response;
         }
 
+        public Partition partition() {
+            return partition;
+        }
+
+        public long fetchOffset() {
+            return request.fetchOffset;
+        }
+
         /** The error found when the request was read (NONE when the partition is served). */
         public Errors error() {
             return error;
@@ -362,7 +370,8 @@ public final class FetchOperation implements Partition.AppendListener {
             }
             // Consumers read below the high watermark; a replica (fromFollower) could read to the log end
             // offset, which on a single node is the same place.
-            LogReadResult r = p.read(rp.fetchOffset, budget, minOneBatch);
+            LogReadResult r = fromFollower ? p.readForReplica(rp.fetchOffset, budget, minOneBatch)
+                    : p.read(rp.fetchOffset, budget, minOneBatch);
             if (!r.isOk()) {
                 Errors e = r.errorCode() == LogErrors.OFFSET_OUT_OF_RANGE ? Errors.OFFSET_OUT_OF_RANGE
                         : storageError(r.errorCode());

@@ -3,7 +3,6 @@ package dev.runnel.broker.handlers;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.cluster.ClusterNode;
 import dev.runnel.broker.cluster.ClusterTopicAdmin;
-import dev.runnel.broker.state.Partition;
 import dev.runnel.broker.state.TopicConfigs;
 import dev.runnel.broker.state.TopicManager;
 import dev.runnel.metadata.image.BrokerRegistration;
@@ -104,8 +103,7 @@ final class ClusterMetadataResponder {
                     .setErrorCode(p.hasLeader() ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
                     .setPartitionIndex(p.partition())
                     .setLeaderId(p.leader())
-                    // Partition data is not replicated yet: the data side's leader epoch stays the log's own.
-                    .setLeaderEpoch(Partition.LEADER_EPOCH)
+                    .setLeaderEpoch(p.leaderEpoch())
                     .setReplicaNodes(new ArrayList<>(p.replicas()))
                     .setIsrNodes(new ArrayList<>(p.isr()))
                     .setOfflineReplicas(offline));

@@ -98,7 +98,7 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                                 offline.add(r);
                             }
                         }
-                        partitions.add(new PartitionState(p.partition(), p.leader(), Partition.LEADER_EPOCH, p.replicas(), p.isr(), offline));
+                        partitions.add(new PartitionState(p.partition(), p.leader(), p.leaderEpoch(), p.replicas(), p.isr(), offline));
                     }
                 }
             } else {

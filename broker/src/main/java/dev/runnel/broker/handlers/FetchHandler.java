@@ -101,6 +101,14 @@ public final class FetchHandler implements ApiHandler {
         }
 
         int replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+        if (replicaId >= 0 && broker.cluster() != null) {
+            // A follower's fetch offset is its log end offset: the leader's bookkeeping (and high watermark) moves.
+            for (FetchOperation.Slot s : slots) {
+                if (s.error() == Errors.NONE && s.partition() != null) {
+                    broker.cluster().replicaManager().onFollowerFetch(s.partition(), replicaId, s.fetchOffset());
+                }
+            }
+        }
         int maxBytes = Math.min(req.maxBytes, fetchMaxBytes(broker));
         FetchOperation op = new FetchOperation(resp, slots, version, replicaId >= 0, req.isolationLevel == 1,
                 req.maxWaitMs, req.minBytes, maxBytes, broker.metrics());

@@ -16,6 +16,7 @@ import dev.runnel.wire.message.ProduceRequestData;
 import dev.runnel.wire.message.ProduceResponseData;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +62,7 @@ public final class ProduceHandler implements ApiHandler {
         short acks = req.acks;
         ProduceResponseData resp = new ProduceResponseData();
         boolean anyError = false;
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
 
         if (req.transactionalId == null && ProduceChecks.hasTransactionalRecords(req)) {
             // Kafka: only an authorized transactional id may write transactional records.
@@ -78,15 +80,27 @@ public final class ProduceHandler implements ApiHandler {
                 BrokerMetrics.TopicMeters meters = topic == null ? null : ctx.broker().metrics().topic(topic.name());
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                     ProduceResponseData.PartitionProduceResponse pr = produce(version, acksValid, internalAllowed,
-                            topic, td.name, pd, req.transactionalId, meters);
+                            topic, td.name, pd, req.transactionalId, meters, acks);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);
+                    Partition partition = topic == null ? null : topic.partition(pd.index);
+                    if (acks == -1 && pr.errorCode == 0 && partition != null && partition.replicas() != null) {
+                        // Committed only once the in-sync followers have it: wait for the high watermark.
+                        long required = partition.logEndOffset();
+                        CompletableFuture<Errors> w = dev.runnel.broker.produce.AcksAllWait.start(partition, required,
+                                req.timeoutMs, ctx.broker().timer());
+                        waits.add(w.thenAccept(e -> {
+                            if (e != Errors.NONE) {
+                                pr.setErrorCode(e.code()).setBaseOffset(-1L).setLogAppendTimeMs(-1L);
+                            }
+                        }));
+                    }
                 }
                 resp.responses.add(tr);
             }
         }
 
-        if (anyError) {
+        if (anyError && waits.isEmpty()) {
             dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
         }
         if (acks == 0) {
@@ -97,6 +111,12 @@ public final class ProduceHandler implements ApiHandler {
             }
             return CompletableFuture.completedFuture(null);
         }
+        if (!waits.isEmpty()) {
+            return CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
+                return (ApiMessage) resp;
+            });
+        }
         return CompletableFuture.completedFuture(resp);
     }
 
@@ -105,13 +125,18 @@ public final class ProduceHandler implements ApiHandler {
                                                                        String topicName,
                                                                        ProduceRequestData.PartitionProduceData pd,
                                                                        String transactionalId,
-                                                                       BrokerMetrics.TopicMeters meters) {
+                                                                       BrokerMetrics.TopicMeters meters, short acks) {
         Partition partition = topic == null ? null : topic.partition(pd.index);
         if (partition == null || !partition.isOnline()) {
             return error(pd.index, Errors.UNKNOWN_TOPIC_OR_PARTITION, null, -1L);
         }
         if (!partition.isLeader()) {
             return error(pd.index, Errors.NOT_LEADER_OR_FOLLOWER, "This server is not the leader for that topic-partition.", -1L);
+        }
+        if (acks == -1 && partition.replicas() != null && partition.replicas().underMinIsr()) {
+            // As Kafka: refused before the append, so nothing acknowledged-looking is half written.
+            return error(pd.index, Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR " + partition.replicas().isr()
+                    + " is insufficient to satisfy the min.isr requirement", -1L);
         }
         Records records = pd.records;
         ByteBuffer buf = ProduceChecks.asByteBuffer(records);

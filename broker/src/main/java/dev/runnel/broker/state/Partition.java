@@ -51,6 +51,10 @@ public final class Partition {
     private volatile boolean online = true;
     /** In a cluster: whether this node is the partition's leader now (the single-node default always is). */
     private volatile boolean leader = true;
+    /** The leader epoch this node knows for the partition (the metadata's, in a cluster). */
+    private volatile int leaderEpoch = LEADER_EPOCH;
+    /** On a leader with followers: what it knows of them; null when this replica alone commits what it appends. */
+    private volatile dev.runnel.replication.leader.LeaderState replicas;
 
     private Partition(Topic topic, int index, int leaderId, PartitionLog log) {
         this.topic = topic;
@@ -81,7 +85,77 @@ public final class Partition {
     }
 
     public int leaderEpoch() {
-        return LEADER_EPOCH;
+        return leaderEpoch;
+    }
+
+    /** The leader's bookkeeping of its followers, or null (a single replica, or not the leader). */
+    public dev.runnel.replication.leader.LeaderState replicas() {
+        return replicas;
+    }
+
+    /**
+     * Makes this replica the leader in {@code epoch} (Kafka's makeLeader): the epoch starts at the log end offset;
+     * with {@code followers} null this replica alone commits, so everything it has is committed.
+     */
+    public synchronized void becomeLeader(int epoch, dev.runnel.replication.leader.LeaderState followers) {
+        if (epoch > log.leaderEpochCache().latestEpoch()) {
+            log.leaderEpochCache().assign(epoch, log.logEndOffset());
+        }
+        this.leaderEpoch = epoch;
+        this.replicas = followers;
+        this.leader = true;
+        if (followers == null) {
+            log.updateHighWatermark(Long.MAX_VALUE);
+        }
+        wakeListeners();
+    }
+
+    /** Makes this replica a follower (or a replica without a leader) in {@code epoch}. */
+    public synchronized void becomeFollower(int epoch) {
+        this.leader = false;
+        this.replicas = null;
+        this.leaderEpoch = epoch;
+        wakeListeners();
+    }
+
+    /**
+     * A follower fetched from {@code fetchOffset} (its log end offset): the leader's bookkeeping and the high
+     * watermark move; waiters (consumers' long polls, acks=all produces) hear of a new high watermark.
+     */
+    public void onFollowerFetch(int replicaId, long fetchOffset, long nowMs) {
+        dev.runnel.replication.leader.LeaderState r = replicas;
+        if (r == null) {
+            return;
+        }
+        long leo = log.logEndOffset();
+        r.onFollowerFetch(replicaId, fetchOffset, leo, nowMs);
+        maybeAdvanceHighWatermark(r, leo);
+    }
+
+    /** Recomputes the high watermark from the followers' positions (also after an ISR change). */
+    public void maybeAdvanceHighWatermark() {
+        dev.runnel.replication.leader.LeaderState r = replicas;
+        if (r != null) {
+            maybeAdvanceHighWatermark(r, log.logEndOffset());
+        }
+    }
+
+    private void maybeAdvanceHighWatermark(dev.runnel.replication.leader.LeaderState r, long leo) {
+        long hw = r.maybeIncrementHighWatermark(leo);
+        if (hw >= 0) {
+            log.updateHighWatermark(hw);
+            wakeListeners();
+        }
+    }
+
+    /** Batches for a follower: up to the log end offset, not only to the high watermark. */
+    public LogReadResult readForReplica(long fetchOffset, int maxBytes, boolean minOneBatch) {
+        return log.read(fetchOffset, Math.max(0, maxBytes), log.logEndOffset(), minOneBatch);
+    }
+
+    /** Wakes waiters (a follower appended, or the high watermark moved on a follower). */
+    public void notifyWaiters() {
+        wakeListeners();
     }
 
     public PartitionLog log() {
@@ -140,11 +214,20 @@ public final class Partition {
      */
     public AppendResult appendAsLeader(ByteBuffer records) {
         int size = records.remaining();
-        AppendResult r = log.append(records, LEADER_EPOCH);
+        AppendResult r = log.append(records, leaderEpoch);
         if (r.isOk() && !r.duplicate()) {
-            // Single replica: everything appended is committed. updateHighWatermark clamps to the log end
-            // offset under the log's lock, so concurrent appends never move it backwards.
-            log.updateHighWatermark(Long.MAX_VALUE);
+            dev.runnel.replication.leader.LeaderState followers = replicas;
+            if (followers == null) {
+                // Single replica: everything appended is committed. updateHighWatermark clamps to the log end
+                // offset under the log's lock, so concurrent appends never move it backwards.
+                log.updateHighWatermark(Long.MAX_VALUE);
+            } else {
+                // Committed once the in-sync followers have it (an ISR of the leader alone commits at once).
+                long hw = followers.maybeIncrementHighWatermark(log.logEndOffset());
+                if (hw >= 0) {
+                    log.updateHighWatermark(hw);
+                }
+            }
             appendedBytes.addAndGet(size);
             wakeListeners();
         }
@@ -169,7 +252,7 @@ public final class Partition {
      */
     public TimestampAndOffset offsetForTimestamp(long timestamp) throws IOException {
         if (timestamp == PartitionLog.LATEST_TIMESTAMP) {
-            return new TimestampAndOffset(-1L, highWatermark(), LEADER_EPOCH);
+            return new TimestampAndOffset(-1L, highWatermark(), leaderEpoch);
         }
         return log.offsetForTimestamp(timestamp);
     }

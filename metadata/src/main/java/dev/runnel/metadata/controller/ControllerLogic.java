@@ -177,6 +177,69 @@ public final class ControllerLogic {
         return out;
     }
 
+    /**
+     * A leader's ISR change (Kafka's AlterPartition, v2+ with topic ids, v3 with broker epochs): refused with
+     * STALE_BROKER_EPOCH for an old registration, FENCED_LEADER_EPOCH / NOT_LEADER_OR_FOLLOWER when the requester no
+     * longer leads in that epoch, INVALID_UPDATE_VERSION for a stale partition epoch, INELIGIBLE_REPLICA when a new
+     * member is fenced, shutting down or not a replica; otherwise a PartitionChangeRecord with the new ISR.
+     */
+    public ControllerResult<dev.runnel.wire.message.AlterPartitionResponseData> alterPartition(MetadataImage image,
+            dev.runnel.wire.message.AlterPartitionRequestData req) {
+        var resp = new dev.runnel.wire.message.AlterPartitionResponseData();
+        BrokerRegistration requester = image.broker(req.brokerId);
+        if (requester == null || requester.epoch() != req.brokerEpoch) {
+            return ControllerResult.none(resp.setErrorCode(Errors.STALE_BROKER_EPOCH.code()));
+        }
+        List<Message> records = new ArrayList<>();
+        for (var t : req.topics) {
+            TopicImage topic = image.topic(t.topicId);
+            var rt = new dev.runnel.wire.message.AlterPartitionResponseData.TopicData().setTopicId(t.topicId).setTopicName(t.topicName);
+            resp.topics.add(rt);
+            for (var p : t.partitions) {
+                var rp = new dev.runnel.wire.message.AlterPartitionResponseData.PartitionData().setPartitionIndex(p.partitionIndex);
+                rt.partitions.add(rp);
+                PartitionRegistration reg = topic == null ? null : topic.partition(p.partitionIndex);
+                if (reg == null) {
+                    rp.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    continue;
+                }
+                List<Integer> newIsr = new ArrayList<>();
+                if (!p.newIsrWithEpochs.isEmpty()) {
+                    p.newIsrWithEpochs.forEach(b -> newIsr.add(b.brokerId));
+                } else {
+                    newIsr.addAll(p.newIsr);
+                }
+                Errors error = Errors.NONE;
+                if (reg.leader() != req.brokerId) {
+                    error = Errors.NOT_LEADER_OR_FOLLOWER;
+                } else if (p.leaderEpoch < reg.leaderEpoch()) {
+                    error = Errors.FENCED_LEADER_EPOCH;
+                } else if (p.partitionEpoch != reg.partitionEpoch()) {
+                    error = Errors.INVALID_UPDATE_VERSION;
+                } else if (!newIsr.contains(req.brokerId)) {
+                    error = Errors.INVALID_REQUEST;
+                } else {
+                    for (int b : newIsr) {
+                        BrokerRegistration br = image.broker(b);
+                        boolean wasInIsr = reg.isr().contains(b);
+                        if (!reg.replicas().contains(b) || br == null || (!wasInIsr && !br.usable())) {
+                            error = Errors.INELIGIBLE_REPLICA;
+                            break;
+                        }
+                    }
+                }
+                if (error != Errors.NONE) {
+                    rp.setErrorCode(error.code()).setLeaderId(reg.leader()).setLeaderEpoch(reg.leaderEpoch())
+                            .setIsr(new ArrayList<>(reg.isr())).setPartitionEpoch(reg.partitionEpoch());
+                    continue;
+                }
+                records.add(new PartitionChangeRecord().setTopicId(topic.id()).setPartitionId(p.partitionIndex).setIsr(newIsr));
+                rp.setLeaderId(reg.leader()).setLeaderEpoch(reg.leaderEpoch()).setIsr(newIsr).setPartitionEpoch(reg.partitionEpoch() + 1);
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
     public ControllerResult<AllocateProducerIdsResponseData> allocateProducerIds(MetadataImage image, AllocateProducerIdsRequestData req) {
         AllocateProducerIdsResponseData resp = new AllocateProducerIdsResponseData();
         BrokerRegistration b = image.broker(req.brokerId);

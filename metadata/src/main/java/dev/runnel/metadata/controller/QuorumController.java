@@ -122,6 +122,8 @@ public final class QuorumController implements AutoCloseable {
             res = logic.incrementalAlterConfigs(img, c);
         } else if (req instanceof AllocateProducerIdsRequestData a) {
             res = logic.allocateProducerIds(img, a);
+        } else if (req instanceof dev.runnel.wire.message.AlterPartitionRequestData a) {
+            res = logic.alterPartition(img, a);
         } else {
             throw new IllegalArgumentException("Unexpected controller request " + req.getClass().getSimpleName());
         }

@@ -1,0 +1,227 @@
+package dev.runnel.broker.cluster;
+
+import dev.runnel.broker.BrokerConfig;
+import dev.runnel.broker.state.Partition;
+import dev.runnel.broker.state.Topic;
+import dev.runnel.broker.state.TopicManager;
+import dev.runnel.metadata.image.BrokerRegistration;
+import dev.runnel.metadata.image.MetadataImage;
+import dev.runnel.metadata.image.PartitionRegistration;
+import dev.runnel.metadata.image.TopicImage;
+import dev.runnel.replication.LeaderEndpoint;
+import dev.runnel.replication.ReplicaFetcherConfig;
+import dev.runnel.replication.ReplicaFetcherManager;
+import dev.runnel.replication.leader.LeaderState;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.AlterPartitionRequestData;
+import dev.runnel.wire.message.AlterPartitionResponseData;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicas this broker holds, and their roles as the metadata gives them (Kafka's ReplicaManager): a partition
+ * this node leads becomes leader in the metadata's leader epoch (with {@link LeaderState} when it has followers); a
+ * partition it follows is handed to the replica fetcher for its leader. As leader it proposes ISR changes to the
+ * controller with AlterPartition: a follower that caught up joins, one that lagged {@code replica.lag.time.max.ms}
+ * leaves (checked every half of that, as Kafka's isr-expiration task).
+ */
+public final class ReplicaManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
+
+    private final ClusterNode cluster;
+    private final BrokerConfig config;
+    private final TopicManager topics;
+    private final ReplicaFetcherManager fetchers;
+    private final ScheduledExecutorService isrExpiration;
+    private final long lagTimeMaxMs;
+    /** Partitions followed now: "topic-partition" to "leader/epoch". */
+    private final Map<String, String> following = new HashMap<>();
+    private final Map<String, FollowerAdapter> adapters = new HashMap<>();
+
+    ReplicaManager(ClusterNode cluster, BrokerConfig config, TopicManager topics) {
+        this.cluster = cluster;
+        this.config = config;
+        this.topics = topics;
+        this.lagTimeMaxMs = longOr(config, "replica.lag.time.max.ms", 30_000);
+        this.fetchers = new ReplicaFetcherManager(cluster.nodeId(), cluster::brokerEpoch, ReplicaFetcherConfig.fromProperties(config.all()));
+        this.isrExpiration = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "runnel-isr-expiration");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(100, lagTimeMaxMs / 2);
+        isrExpiration.scheduleWithFixedDelay(this::maybeShrinkIsrs, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private static long longOr(BrokerConfig c, String key, long dflt) {
+        String v = c.get(key);
+        return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    }
+
+    private int minInsyncReplicas(MetadataImage img, String topic) {
+        String v = img.configs(MetadataImage.TOPIC_CONFIG, topic).get("min.insync.replicas");
+        if (v == null) {
+            v = config.get("min.insync.replicas");
+        }
+        try {
+            return v == null ? 1 : Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    /** Gives every local partition the role the metadata gives it (called with every new image). */
+    synchronized void apply(MetadataImage img) {
+        int self = cluster.nodeId();
+        long now = System.currentTimeMillis();
+        Map<LeaderEndpoint, List<FollowerAdapter>> toFollow = new HashMap<>();
+        List<FollowerAdapter> toStop = new ArrayList<>();
+        for (TopicImage t : img.topics().values()) {
+            Topic local = topics.get(t.name());
+            if (local == null || !local.id().equals(t.id())) {
+                continue;
+            }
+            for (Partition p : local.partitions()) {
+                PartitionRegistration reg = t.partition(p.index());
+                if (reg == null) {
+                    continue;
+                }
+                String key = t.name() + "-" + p.index();
+                FollowerAdapter adapter = adapters.computeIfAbsent(key, k -> new FollowerAdapter(p));
+                if (adapter.local() != p) {
+                    adapter = new FollowerAdapter(p);
+                    adapters.put(key, adapter);
+                }
+                if (reg.leader() == self) {
+                    if (following.remove(key) != null) {
+                        toStop.add(adapter);
+                    }
+                    LeaderState state = p.replicas();
+                    if (!p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
+                        stopFetching(List.of(adapter));
+                        toStop.remove(adapter);
+                        LeaderState followers = reg.replicas().size() > 1
+                                ? new LeaderState(self, reg.replicas(), reg.isr(), reg.leaderEpoch(), reg.partitionEpoch(),
+                                p.logEndOffset(), p.highWatermark(), now, lagTimeMaxMs, minInsyncReplicas(img, t.name()))
+                                : null;
+                        p.becomeLeader(reg.leaderEpoch(), followers);
+                        if (followers != null) {
+                            LOG.info("Leading {} in epoch {} with replicas {} and ISR {}", key, reg.leaderEpoch(), reg.replicas(), reg.isr());
+                        }
+                    } else if (state != null) {
+                        state.isrCommitted(reg.isr(), reg.partitionEpoch());
+                        p.maybeAdvanceHighWatermark();
+                    }
+                } else if (reg.replicas().contains(self) && reg.hasLeader()) {
+                    if (p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
+                        p.becomeFollower(reg.leaderEpoch());
+                    }
+                    String target = reg.leader() + "/" + reg.leaderEpoch();
+                    if (!target.equals(following.get(key))) {
+                        BrokerRegistration leader = img.broker(reg.leader());
+                        BrokerRegistration.Endpoint e = leader == null ? null : cluster.endpoint(leader);
+                        if (e != null) {
+                            following.put(key, target);
+                            toFollow.computeIfAbsent(new LeaderEndpoint(leader.id(), e.host(), e.port()), x -> new ArrayList<>()).add(adapter);
+                        }
+                    }
+                } else {
+                    if (p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
+                        p.becomeFollower(reg.leaderEpoch());
+                    }
+                    if (following.remove(key) != null) {
+                        toStop.add(adapter);
+                    }
+                }
+            }
+        }
+        if (!toStop.isEmpty()) {
+            stopFetching(toStop);
+        }
+        toFollow.forEach((leader, parts) -> {
+            LOG.info("Following leader {} for {}", leader.nodeId(), parts);
+            fetchers.addPartitions(leader, new ArrayList<>(parts));
+        });
+    }
+
+    private void stopFetching(List<FollowerAdapter> parts) {
+        fetchers.removePartitions(new ArrayList<>(parts));
+    }
+
+    /** A follower fetched: the leader's bookkeeping moves, and a follower that caught up may join the ISR. */
+    public void onFollowerFetch(Partition p, int replicaId, long fetchOffset) {
+        p.onFollowerFetch(replicaId, fetchOffset, System.currentTimeMillis());
+        LeaderState state = p.replicas();
+        if (state != null) {
+            List<Integer> expanded = state.isrExpansion();
+            if (expanded != null) {
+                propose(p, state, expanded, "caught up");
+            }
+        }
+    }
+
+    private void maybeShrinkIsrs() {
+        try {
+            long now = System.currentTimeMillis();
+            for (Topic t : topics.all()) {
+                for (Partition p : t.partitions()) {
+                    LeaderState state = p.replicas();
+                    if (state == null || !p.isLeader()) {
+                        continue;
+                    }
+                    List<Integer> shrunk = state.isrShrink(now, p.logEndOffset());
+                    if (shrunk != null) {
+                        propose(p, state, shrunk, "a follower lagged more than replica.lag.time.max.ms=" + lagTimeMaxMs);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("ISR expiration check failed: {}", e.toString());
+        }
+    }
+
+    /** Sends one ISR change to the controller (one in flight per partition: LeaderState holds it). */
+    private void propose(Partition p, LeaderState state, List<Integer> newIsr, String why) {
+        MetadataImage img = cluster.image();
+        AlterPartitionRequestData req = new AlterPartitionRequestData().setBrokerId(cluster.nodeId()).setBrokerEpoch(cluster.brokerEpoch());
+        AlterPartitionRequestData.TopicData td = new AlterPartitionRequestData.TopicData().setTopicId(p.topic().id()).setTopicName(p.topic().name());
+        AlterPartitionRequestData.PartitionData pd = new AlterPartitionRequestData.PartitionData().setPartitionIndex(p.index())
+                .setLeaderEpoch(state.leaderEpoch()).setPartitionEpoch(state.partitionEpoch());
+        for (int b : newIsr) {
+            BrokerRegistration br = img.broker(b);
+            pd.newIsrWithEpochs.add(new AlterPartitionRequestData.BrokerState().setBrokerId(b).setBrokerEpoch(br == null ? -1 : br.epoch()));
+        }
+        td.partitions.add(pd);
+        req.topics.add(td);
+        LOG.info("Proposing ISR {} for {}-{} (was {}): {}", newIsr, p.topic().name(), p.index(), state.isr(), why);
+        cluster.call(req, new AlterPartitionResponseData(), ClusterTopicAdmin.TIMEOUT_MS).whenComplete((resp, failure) -> {
+            if (failure != null || resp.errorCode != 0 || resp.topics.isEmpty() || resp.topics.get(0).partitions.isEmpty()) {
+                LOG.info("ISR change for {}-{} not made: {}", p.topic().name(), p.index(),
+                        failure != null ? failure.toString() : Errors.forCode(resp.errorCode));
+                state.isrProposalFailed();
+                return;
+            }
+            AlterPartitionResponseData.PartitionData r = resp.topics.get(0).partitions.get(0);
+            if (r.errorCode != 0) {
+                LOG.info("ISR change for {}-{} refused: {}", p.topic().name(), p.index(), Errors.forCode(r.errorCode));
+                state.isrProposalFailed();
+                return;
+            }
+            state.isrCommitted(r.isr, r.partitionEpoch);
+            p.maybeAdvanceHighWatermark();
+        });
+    }
+
+    @Override
+    public void close() {
+        isrExpiration.shutdownNow();
+        fetchers.close();
+    }
+}
