@@ -6,6 +6,9 @@
 #   -Dbench.runnelVariants='jdk= ;g1=-XX:+UseG1GC' adds Runnel with other JVM options (RUNNEL_JVM_OPTS, which
 #   replace the start script's defaults; a blank value means the JDK's own) to every round, to measure a
 #   change against the default in the same run
+#   bench/run.sh --cluster-start   only this: start-up of a three-node cluster in a test JVM, Runnel's testkit
+#   (EmbeddedRunnel.cluster(3)) vs Kafka's KafkaClusterTestKit, a fresh JVM per sample (3-7 minutes);
+#   writes bench/results/<date>-cluster-start.md (-Dbench.rounds=N, -Dbench.heap=...)
 # Environment: KAFKA_VERSION (default 4.3.1, the reference for ratios), KAFKA_SECOND_VERSION (default 3.9.2,
 # empty to skip), BENCH_OPTS (extra -Dbench.* settings, see Harness.Settings), RUNNEL_SKIP_BUILD=1 to use the
 # broker already built in broker/target.
@@ -17,15 +20,48 @@ target="$root/bench/target"
 kafka="${KAFKA_VERSION:-4.3.1}"
 second="${KAFKA_SECOND_VERSION-3.9.2}"
 opts=(${BENCH_OPTS:-})
+cluster_start=0
 for a in "$@"; do
   case "$a" in
     --quick) opts+=(-Dbench.quick=true) ;;
     --primary-only) opts+=(-Dbench.primaryOnly=true) ;;
+    --cluster-start) cluster_start=1 ;;
     -D*) opts+=("$a") ;;
-    *) echo "unknown option $a (use --quick, --primary-only, -Dbench.<setting>=<value>)" >&2; exit 2 ;;
+    *) echo "unknown option $a (use --quick, --primary-only, --cluster-start, -Dbench.<setting>=<value>)" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$target"
+
+if [[ "$cluster_start" == "1" ]]; then
+  # Runnel's testkit and its runtime classpath (reactor jars, so the build is the work tree's), Kafka's test kit and
+  # clients from Maven Central (bench/kafka-testkit/pom.xml), one probe compiled against each.
+  if [[ "${RUNNEL_SKIP_BUILD:-0}" != "1" || ! -s "$target/runnel-testkit.classpath" ]]; then
+    echo "Building the Runnel testkit (package, no tests)..." >&2
+    (cd "$root" && ./mvnw -q -B -DskipTests package dependency:build-classpath -pl testkit -am -DincludeScope=runtime \
+      -Dmdep.outputFile="$target/runnel-testkit.classpath") >&2
+  fi
+  kcp_file="$target/kafka-testkit-$kafka.classpath"
+  if [[ ! -s "$kcp_file" ]]; then
+    echo "Resolving Apache Kafka $kafka's KafkaClusterTestKit (kafka-test-common-runtime) from Maven Central..." >&2
+    (cd "$root" && ./mvnw -q -B -f bench/kafka-testkit/pom.xml -Dkafka.version="$kafka" \
+      dependency:build-classpath -Dmdep.outputFile="$kcp_file") >&2
+  fi
+  kcp="$(cat "$kcp_file")"
+  clients="$(tr ':' '\n' <<<"$kcp" | grep "/kafka-clients-$kafka.jar$")"
+  testkit_jar="$(ls "$root"/testkit/target/runnel-testkit-*.jar | grep -v -- '-sources\|-javadoc' | head -1)"
+  rcp="$testkit_jar:$(cat "$target/runnel-testkit.classpath"):$clients"
+  probes="$root/bench/harness/probes"
+  rm -rf "$target/probes-kafka" "$target/probes-runnel" "$target/harness"
+  javac -nowarn -d "$target/probes-kafka" -cp "$kcp" "$probes"/common/dev/runnel/bench/probe/*.java \
+    "$probes"/kafka/dev/runnel/bench/probe/*.java
+  javac -nowarn -d "$target/probes-runnel" -cp "$rcp" "$probes"/common/dev/runnel/bench/probe/*.java \
+    "$probes"/runnel/dev/runnel/bench/probe/*.java
+  echo "$target/probes-kafka:$kcp" > "$target/probe-kafka.classpath"
+  echo "$target/probes-runnel:$rcp" > "$target/probe-runnel.classpath"
+  javac -nowarn -d "$target/harness" -cp "$kcp" "$root"/bench/harness/src/dev/runnel/bench/*.java
+  exec java -Xmx256m "${opts[@]}" -cp "$target/harness:$kcp" dev.runnel.bench.ClusterStart "$root" "$root/bench/results" \
+    "$kafka" "$target/probe-kafka.classpath" "$target/probe-runnel.classpath"
+fi
 
 if [[ "${RUNNEL_SKIP_BUILD:-0}" != "1" ]]; then
   echo "Building the Runnel broker (package, no tests)..." >&2

@@ -63,6 +63,15 @@ public final class EmbeddedRunnel implements AutoCloseable {
         return new Builder();
     }
 
+    /**
+     * A cluster of {@code nodes} Runnel nodes in this JVM (each a broker and a voter of the metadata quorum, on free
+     * ports of 127.0.0.1), for tests of failover: {@code EmbeddedRunnel.cluster(3).topic("orders", 6).start()}.
+     * See {@link EmbeddedRunnelCluster}.
+     */
+    public static EmbeddedRunnelCluster.Builder cluster(int nodes) {
+        return EmbeddedRunnelCluster.builder(nodes);
+    }
+
     /** How a broker will be started. Every setter returns this builder. */
     public static final class Builder {
         private final Properties properties = new Properties();

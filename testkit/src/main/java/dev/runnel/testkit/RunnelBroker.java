@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
+ * With {@code nodes = 3} the class runs against a three-node cluster in this JVM instead ({@link EmbeddedRunnelCluster}).
  * Each annotated class gets a broker of its own, started before its first test and stopped (its data deleted) after
  * its last; {@code @Nested} classes use their outer class's broker. With {@link #shared()} every class that asks for
  * the same port and properties uses one broker for the whole run. Safe with JUnit's parallel execution.
@@ -40,8 +41,15 @@ public @interface RunnelBroker {
     /** {@code server.properties} keys, each as {@code "key=value"}, e.g. {@code "auto.create.topics.enable=false"}. */
     String[] properties() default {};
 
-    /** The port to listen on; 0 picks a free one. */
+    /** The port to listen on; 0 picks a free one. Only 0 with {@link #nodes()} above 1. */
     int port() default 0;
+
+    /**
+     * The number of nodes: 1 (the default) is a single broker; 3 is an {@link EmbeddedRunnelCluster} of three
+     * broker+controller nodes, whose bootstrap list (all nodes) goes into {@link BootstrapServers} and which
+     * {@code EmbeddedRunnelCluster} parameters and {@link InjectRunnel} fields receive.
+     */
+    int nodes() default 1;
 
     /**
      * One broker for the whole test run, shared by every class annotated with the same {@link #port()} and

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.TestInstancePostProcessor;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * The JUnit 5 extension behind {@link RunnelBroker}: starts the class's (or the run's shared) broker and injects
- * its address. Registered by the annotation; {@code @ExtendWith(RunnelExtension.class)} alone gives a per-class
+ * The JUnit 5 extension behind {@link RunnelBroker}: starts the class's (or the run's shared) broker, or cluster
+ * with {@code nodes > 1}, and injects its address. Registered by the annotation; {@code @ExtendWith(RunnelExtension.class)} alone gives a per-class
  * broker with the defaults.
  * <p>
  * Brokers live in JUnit's extension stores (the test class's, or the root one for shared brokers), whose
@@ -33,28 +33,30 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        inject(context.getRequiredTestClass(), null, broker(context));
+        inject(context.getRequiredTestClass(), null, running(context));
     }
 
     @Override
     public void postProcessTestInstance(Object testInstance, ExtensionContext context) {
-        inject(testInstance.getClass(), testInstance, broker(context));
+        inject(testInstance.getClass(), testInstance, running(context));
     }
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         Class<?> type = parameter.getParameter().getType();
-        return type == EmbeddedRunnel.class || (type == String.class && parameter.isAnnotated(BootstrapServers.class));
+        return type == EmbeddedRunnel.class || type == EmbeddedRunnelCluster.class
+                || (type == String.class && parameter.isAnnotated(BootstrapServers.class));
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        EmbeddedRunnel broker = broker(context);
-        return parameter.getParameter().getType() == EmbeddedRunnel.class ? broker : broker.bootstrapServers();
+        Running r = running(context);
+        Class<?> type = parameter.getParameter().getType();
+        return type == String.class ? r.bootstrapServers() : r.as(type, "parameter " + parameter.getParameter());
     }
 
-    /** The broker the current test class uses, started on first use. */
-    static EmbeddedRunnel broker(ExtensionContext context) {
+    /** The broker or cluster the current test class uses, started on first use. */
+    static Running running(ExtensionContext context) {
         Class<?> testClass = context.getRequiredTestClass();
         Class<?> owner = testClass;
         RunnelBroker config = null;
@@ -71,12 +73,20 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
         }
         RunnelBroker cfg = config;
         Class<?> ownerClass = owner;
+        if (cfg.nodes() < 1) {
+            throw new ExtensionConfigurationException("@RunnelBroker(nodes) on " + owner.getName() + " must be at least 1, got "
+                    + cfg.nodes());
+        }
+        if (cfg.nodes() > 1 && cfg.port() != 0) {
+            throw new ExtensionConfigurationException("@RunnelBroker(port) on " + owner.getName()
+                    + " cannot be fixed for a cluster (nodes = " + cfg.nodes() + "): each node gets free ports");
+        }
         if (cfg.shared()) {
-            String key = "shared broker, port " + cfg.port() + ", properties " + parseProperties(cfg, owner);
+            String key = "shared broker, nodes " + cfg.nodes() + ", port " + cfg.port() + ", properties " + parseProperties(cfg, owner);
             Running r = context.getRoot().getStore(NAMESPACE)
-                    .getOrComputeIfAbsent(key, k -> new Running(start(cfg, ownerClass, false)), Running.class);
-            createTopics(r.broker, cfg, owner);
-            return r.broker;
+                    .getOrComputeIfAbsent(key, k -> start(cfg, ownerClass, false), Running.class);
+            createTopics(r, cfg, owner);
+            return r;
         }
         ExtensionContext owning = context;
         while (owning.getTestMethod().isPresent() || owning.getTestClass().orElse(null) != owner) {
@@ -84,21 +94,22 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
                     new ExtensionConfigurationException("No class context for " + ownerClass.getName()));
         }
         return owning.getStore(NAMESPACE)
-                .getOrComputeIfAbsent(Running.class, k -> new Running(start(cfg, ownerClass, true)), Running.class).broker;
+                .getOrComputeIfAbsent(Running.class, k -> start(cfg, ownerClass, true), Running.class);
     }
 
-    private static EmbeddedRunnel start(RunnelBroker cfg, Class<?> owner, boolean withTopics) {
-        EmbeddedRunnel.Builder b = EmbeddedRunnel.builder().port(cfg.port()).properties(parseProperties(cfg, owner));
-        EmbeddedRunnel broker = b.start();
+    private static Running start(RunnelBroker cfg, Class<?> owner, boolean withTopics) {
+        Running r = cfg.nodes() > 1
+                ? new Running(null, EmbeddedRunnel.cluster(cfg.nodes()).properties(parseProperties(cfg, owner)).start())
+                : new Running(EmbeddedRunnel.builder().port(cfg.port()).properties(parseProperties(cfg, owner)).start(), null);
         if (withTopics) {
             try {
-                createTopics(broker, cfg, owner);
+                createTopics(r, cfg, owner);
             } catch (RuntimeException e) {
-                broker.close();
+                r.close();
                 throw e;
             }
         }
-        return broker;
+        return r;
     }
 
     private static TreeMap<String, String> parseProperties(RunnelBroker cfg, Class<?> owner) {
@@ -114,7 +125,7 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
         return props;
     }
 
-    private static void createTopics(EmbeddedRunnel broker, RunnelBroker cfg, Class<?> owner) {
+    private static void createTopics(Running broker, RunnelBroker cfg, Class<?> owner) {
         for (String spec : cfg.topics()) {
             int colon = spec.lastIndexOf(':');
             String name = colon < 0 ? spec.trim() : spec.substring(0, colon).trim();
@@ -132,7 +143,7 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
     }
 
     /** Sets the annotated fields of {@code type} (static ones when {@code instance} is null). */
-    private static void inject(Class<?> type, Object instance, EmbeddedRunnel broker) {
+    private static void inject(Class<?> type, Object instance, Running broker) {
         Predicate<Field> wanted = f -> Modifier.isStatic(f.getModifiers()) == (instance == null);
         List<Field> fields = new ArrayList<>(AnnotationSupport.findAnnotatedFields(type, BootstrapServers.class, wanted));
         fields.addAll(AnnotationSupport.findAnnotatedFields(type, InjectRunnel.class, wanted));
@@ -142,8 +153,11 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
                 requireType(f, String.class, BootstrapServers.class);
                 value = broker.bootstrapServers();
             } else {
-                requireType(f, EmbeddedRunnel.class, InjectRunnel.class);
-                value = broker;
+                if (f.getType() != EmbeddedRunnel.class && f.getType() != EmbeddedRunnelCluster.class) {
+                    throw new ExtensionConfigurationException("@InjectRunnel field " + f
+                            + " must be of type EmbeddedRunnel (or EmbeddedRunnelCluster with @RunnelBroker(nodes = N))");
+                }
+                value = broker.as(f.getType(), "field " + f);
             }
             if (Modifier.isFinal(f.getModifiers())) {
                 throw new ExtensionConfigurationException("Field " + f + " cannot be final: the broker is injected into it");
@@ -164,17 +178,48 @@ public final class RunnelExtension implements BeforeAllCallback, TestInstancePos
         }
     }
 
-    /** A started broker in an extension store; JUnit closes it when the store's context ends. */
-    private static final class Running implements ExtensionContext.Store.CloseableResource {
+    /** A started broker or cluster (one of the two) in an extension store; JUnit closes it when the store's context ends. */
+    static final class Running implements ExtensionContext.Store.CloseableResource {
         final EmbeddedRunnel broker;
+        final EmbeddedRunnelCluster cluster;
 
-        Running(EmbeddedRunnel broker) {
+        Running(EmbeddedRunnel broker, EmbeddedRunnelCluster cluster) {
             this.broker = broker;
+            this.cluster = cluster;
+        }
+
+        String bootstrapServers() {
+            return broker != null ? broker.bootstrapServers() : cluster.bootstrapServers();
+        }
+
+        void createTopic(String name, int partitions) {
+            if (broker != null) {
+                broker.createTopic(name, partitions);
+            } else {
+                cluster.createTopic(name, partitions);
+            }
+        }
+
+        /** The broker or the cluster as {@code type} asks, or a configuration error naming {@code what}. */
+        Object as(Class<?> type, String what) {
+            if (type == EmbeddedRunnel.class && broker != null) {
+                return broker;
+            }
+            if (type == EmbeddedRunnelCluster.class && cluster != null) {
+                return cluster;
+            }
+            throw new ExtensionConfigurationException(what + " wants an " + type.getSimpleName() + " but the class runs "
+                    + (broker != null ? "a single broker (use EmbeddedRunnel, or @RunnelBroker(nodes = 3) for a cluster)"
+                    : "a cluster of " + cluster.size() + " nodes (use EmbeddedRunnelCluster)"));
         }
 
         @Override
         public void close() {
-            broker.close();
+            if (broker != null) {
+                broker.close();
+            } else {
+                cluster.close();
+            }
         }
     }
 }
