@@ -1434,6 +1434,11 @@ public final class PartitionLog implements AutoCloseable {
         try {
             ensureOpen();
             if (offset >= end.offset()) {
+                if (offset == end.offset() && epochCache.latestEpoch() >= 0) {
+                    // Nothing to remove but epochs that start at the log end and hold no record (Kafka's
+                    // truncateFromEnd): a follower must not report such an epoch as its last fetched one.
+                    epochCache.truncateFromEnd(offset);
+                }
                 return false;
             }
             LogSegment[] segs = segments;

@@ -484,8 +484,13 @@ final class ReplicaFetcherThread extends Thread {
             reason = "our epoch " + local.leaderEpoch() + " ends at " + local.endOffset();
         }
         if (target >= logEnd) {
-            problem(s, true, "leader " + leader.nodeId() + " reports diverging epoch " + diverging.epoch + " ending at "
-                    + diverging.endOffset + " but our log (end " + logEnd + ") has nothing to truncate", null);
+            // No record to remove, but our leader-epoch cache names an epoch the leader never had (one this replica
+            // started as a leader without writing in it): truncating at the log end drops it, as Kafka's
+            // truncateFromEnd does, so the next fetch's LastFetchedEpoch agrees with the leader.
+            LOG.info("{}: dropping leader epochs from offset {} on (the log end): leader {} reports diverging epoch {} ending at {}",
+                    s.key, logEnd, leader.nodeId(), diverging.epoch, diverging.endOffset);
+            p.truncateTo(logEnd);
+            s.lastProblem = null;
             return;
         }
         LOG.info("Truncating {} from log end offset {} to {}: leader {} reports diverging epoch {} ending at {}; {}",

@@ -43,6 +43,11 @@ public final class ReplicaManager implements AutoCloseable {
     private final long lagTimeMaxMs;
     /** Partitions followed now: "topic-partition" to "leader/epoch". */
     private final Map<String, String> following = new HashMap<>();
+    /** Partitions led now: "topic-partition" to the leader epoch they were made leader in. */
+    private final Map<String, Integer> leading = new HashMap<>();
+    /** When an ISR proposal of a partition was last refused: no new one for a while (no request storm). */
+    private final Map<String, Long> refusedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long REFUSAL_BACKOFF_MS = 500;
     private final Map<String, FollowerAdapter> adapters = new HashMap<>();
 
     ReplicaManager(ClusterNode cluster, BrokerConfig config, TopicManager topics) {
@@ -104,7 +109,9 @@ public final class ReplicaManager implements AutoCloseable {
                         toStop.add(adapter);
                     }
                     LeaderState state = p.replicas();
-                    if (!p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
+                    Integer ledIn = leading.get(key);
+                    if (ledIn == null || ledIn != reg.leaderEpoch() || !p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
+                        leading.put(key, reg.leaderEpoch());
                         stopFetching(List.of(adapter));
                         toStop.remove(adapter);
                         LeaderState followers = reg.replicas().size() > 1
@@ -120,6 +127,7 @@ public final class ReplicaManager implements AutoCloseable {
                         p.maybeAdvanceHighWatermark();
                     }
                 } else if (reg.replicas().contains(self) && reg.hasLeader()) {
+                    leading.remove(key);
                     if (p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
                         p.becomeFollower(reg.leaderEpoch());
                     }
@@ -133,6 +141,7 @@ public final class ReplicaManager implements AutoCloseable {
                         }
                     }
                 } else {
+                    leading.remove(key);
                     if (p.isLeader() || p.leaderEpoch() != reg.leaderEpoch()) {
                         p.becomeFollower(reg.leaderEpoch());
                     }
@@ -159,12 +168,22 @@ public final class ReplicaManager implements AutoCloseable {
     public void onFollowerFetch(Partition p, int replicaId, long fetchOffset) {
         p.onFollowerFetch(replicaId, fetchOffset, System.currentTimeMillis());
         LeaderState state = p.replicas();
-        if (state != null) {
-            List<Integer> expanded = state.isrExpansion();
+        if (state != null && !backingOff(p)) {
+            MetadataImage img = cluster.image();
+            List<Integer> expanded = state.isrExpansion(id -> {
+                // As Kafka: only a registered, unfenced broker that is not shutting down may join the ISR.
+                BrokerRegistration b = img.broker(id);
+                return b != null && b.usable();
+            });
             if (expanded != null) {
                 propose(p, state, expanded, "caught up");
             }
         }
+    }
+
+    private boolean backingOff(Partition p) {
+        Long at = refusedAt.get(p.topic().name() + "-" + p.index());
+        return at != null && System.currentTimeMillis() - at < REFUSAL_BACKOFF_MS;
     }
 
     private void maybeShrinkIsrs() {
@@ -205,12 +224,14 @@ public final class ReplicaManager implements AutoCloseable {
             if (failure != null || resp.errorCode != 0 || resp.topics.isEmpty() || resp.topics.get(0).partitions.isEmpty()) {
                 LOG.info("ISR change for {}-{} not made: {}", p.topic().name(), p.index(),
                         failure != null ? failure.toString() : Errors.forCode(resp.errorCode));
+                refusedAt.put(p.topic().name() + "-" + p.index(), System.currentTimeMillis());
                 state.isrProposalFailed();
                 return;
             }
             AlterPartitionResponseData.PartitionData r = resp.topics.get(0).partitions.get(0);
             if (r.errorCode != 0) {
                 LOG.info("ISR change for {}-{} refused: {}", p.topic().name(), p.index(), Errors.forCode(r.errorCode));
+                refusedAt.put(p.topic().name() + "-" + p.index(), System.currentTimeMillis());
                 state.isrProposalFailed();
                 return;
             }

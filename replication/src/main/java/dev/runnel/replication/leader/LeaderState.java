@@ -143,6 +143,11 @@ public final class LeaderState {
 
     /** A follower that may join the ISR now (caught up to the high watermark and this epoch's start), or null. */
     public synchronized List<Integer> isrExpansion() {
+        return isrExpansion(id -> true);
+    }
+
+    /** As {@link #isrExpansion()}, for followers {@code eligible} accepts (registered, unfenced, not shutting down). */
+    public synchronized List<Integer> isrExpansion(java.util.function.IntPredicate eligible) {
         if (pendingIsr != null) {
             return null;
         }
@@ -151,7 +156,7 @@ public final class LeaderState {
                 continue;
             }
             Follower f = followers.get(r);
-            if (f != null && f.logEndOffset >= highWatermark && f.logEndOffset >= epochStartOffset) {
+            if (f != null && eligible.test(r) && f.logEndOffset >= highWatermark && f.logEndOffset >= epochStartOffset) {
                 List<Integer> next = new ArrayList<>(isr);
                 next.add(r);
                 pendingIsr = List.copyOf(next);
