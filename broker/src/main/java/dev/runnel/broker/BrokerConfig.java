@@ -61,7 +61,12 @@ public final class BrokerConfig {
             "cluster.id", "log.retention.ms", "log.retention.minutes", "num.network.threads", "num.io.threads",
             "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
             "log.retention.check.interval.ms", "log.cleaner.enable", "log.cleaner.backoff.ms", "log.cleaner.dedupe.buffer.size", "group.min.session.timeout.ms", "group.max.session.timeout.ms",
-            "metrics.port", "metrics.enabled", "controller.quorum.bootstrap.servers");
+            "metrics.port", "metrics.enabled", "controller.quorum.bootstrap.servers",
+            // A cluster's keys (KRaftConfig, ReplicaManager, the replica fetcher).
+            "broker.rack", "broker.heartbeat.interval.ms", "broker.session.timeout.ms", "controller.quorum.election.timeout.ms",
+            "min.insync.replicas", "replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
+            "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
+            "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes");
 
     private final Map<String, String> values;
 

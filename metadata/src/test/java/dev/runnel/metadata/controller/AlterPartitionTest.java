@@ -1,0 +1,84 @@
+package dev.runnel.metadata.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.runnel.metadata.image.PartitionRegistration;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.AlterPartitionRequestData;
+import dev.runnel.wire.message.AlterPartitionResponseData;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The controller's side of AlterPartition: a leader's ISR proposals, accepted or refused as Kafka's controller does. */
+class AlterPartitionTest {
+
+    private static AlterPartitionRequestData proposal(Fixtures.Cluster c, int leader, UUID topicId, int leaderEpoch,
+                                                      int partitionEpoch, List<Integer> isr) {
+        AlterPartitionRequestData req = new AlterPartitionRequestData().setBrokerId(leader)
+                .setBrokerEpoch(c.image.broker(leader).epoch());
+        AlterPartitionRequestData.TopicData t = new AlterPartitionRequestData.TopicData().setTopicId(topicId);
+        AlterPartitionRequestData.PartitionData p = new AlterPartitionRequestData.PartitionData().setPartitionIndex(0)
+                .setLeaderEpoch(leaderEpoch).setPartitionEpoch(partitionEpoch);
+        for (int b : isr) {
+            p.newIsrWithEpochs.add(new AlterPartitionRequestData.BrokerState().setBrokerId(b).setBrokerEpoch(c.image.broker(b).epoch()));
+        }
+        t.partitions.add(p);
+        req.topics.add(t);
+        return req;
+    }
+
+    private static short error(AlterPartitionResponseData r) {
+        return r.errorCode != 0 ? r.errorCode : r.topics.get(0).partitions.get(0).errorCode;
+    }
+
+    @Test
+    void aLeaderShrinksAndRegrowsItsIsrAndStaleOrForeignProposalsAreRefused() {
+        Fixtures.Cluster c = new Fixtures.Cluster(Fixtures.logic(3)).withBrokers(null, null, null);
+        c.run(c.logic.createTopics(c.image, Fixtures.createTopics(Fixtures.topic("t", 1, 3))));
+        UUID id = c.image.topic("t").id();
+        PartitionRegistration p = c.image.topic("t").partition(0);
+        int leader = p.leader();
+        int follower = p.replicas().stream().filter(r -> r != leader).findFirst().orElseThrow();
+        List<Integer> shrunk = p.isr().stream().filter(r -> r != follower).toList();
+
+        // Shrink: accepted, the partition epoch moves, the leader epoch does not.
+        AlterPartitionResponseData ok = c.run(c.logic.alterPartition(c.image, proposal(c, leader, id, p.leaderEpoch(), p.partitionEpoch(), shrunk)));
+        assertEquals(0, error(ok));
+        PartitionRegistration after = c.image.topic("t").partition(0);
+        assertEquals(shrunk, after.isr());
+        assertEquals(p.partitionEpoch() + 1, after.partitionEpoch());
+        assertEquals(p.leaderEpoch(), after.leaderEpoch());
+
+        // The same proposal again carries a stale partition epoch.
+        assertEquals(Errors.INVALID_UPDATE_VERSION.code(),
+                error(c.run(c.logic.alterPartition(c.image, proposal(c, leader, id, p.leaderEpoch(), p.partitionEpoch(), shrunk)))));
+        // Only the leader proposes.
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), error(c.run(c.logic.alterPartition(c.image,
+                proposal(c, follower, id, after.leaderEpoch(), after.partitionEpoch(), after.replicas())))));
+        // A fenced broker may not join.
+        c.fence(follower);
+        assertEquals(Errors.INELIGIBLE_REPLICA.code(), error(c.run(c.logic.alterPartition(c.image,
+                proposal(c, leader, id, after.leaderEpoch(), after.partitionEpoch(), after.replicas())))));
+        // Unfenced, it rejoins.
+        c.unfence(follower);
+        PartitionRegistration now = c.image.topic("t").partition(0);
+        AlterPartitionResponseData grown = c.run(c.logic.alterPartition(c.image,
+                proposal(c, leader, id, now.leaderEpoch(), now.partitionEpoch(), now.replicas())));
+        assertEquals(0, error(grown));
+        assertEquals(3, c.image.topic("t").partition(0).isr().size());
+    }
+
+    @Test
+    void fencingTheLeaderElectsAnInSyncFollowerWithANewEpoch() {
+        Fixtures.Cluster c = new Fixtures.Cluster(Fixtures.logic(3)).withBrokers(null, null, null);
+        c.run(c.logic.createTopics(c.image, Fixtures.createTopics(Fixtures.topic("t", 1, 3))));
+        PartitionRegistration p = c.image.topic("t").partition(0);
+        c.fence(p.leader());
+        PartitionRegistration after = c.image.topic("t").partition(0);
+        assertEquals(p.leaderEpoch() + 1, after.leaderEpoch());
+        assertEquals(p.replicas().stream().filter(r -> r != p.leader()).findFirst().orElseThrow(), after.leader(),
+                "the next replica in the ISR leads");
+        assertEquals(2, after.isr().size(), "the fenced leader left the ISR");
+    }
+}
