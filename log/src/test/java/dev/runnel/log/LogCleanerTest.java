@@ -314,9 +314,15 @@ class LogCleanerTest {
         try (PartitionLog log = open(compacted())) {
             int batches = 600;
             java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            // Half the appends, then wait (bounded) for the cleaner's first pass, then the rest: the cleaner is sure
+            // to run while appends go on, however fast or slow the machine is.
+            java.util.concurrent.CountDownLatch cleanedOnce = new java.util.concurrent.CountDownLatch(1);
             Thread producer = new Thread(() -> {
                 try {
                     for (int i = 0; i < batches; i++) {
+                        if (i == batches / 2 && !cleanedOnce.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                            throw new AssertionError("no cleaner pass within 60 s");
+                        }
                         AppendResult r = log.append(keyed(Compression.SNAPPY, T0 + i, "key" + (i % 7), "v" + i), 0);
                         if (!r.isOk()) {
                             throw new AssertionError(r.toString());
@@ -334,9 +340,11 @@ class LogCleanerTest {
             }, "appender");
             producer.start();
             int cleans = 0;
-            for (int i = 0; i < 200 && producer.isAlive(); i++) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (producer.isAlive() && System.nanoTime() < deadline) {
                 if (log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES) != null) {
                     cleans++;
+                    cleanedOnce.countDown();
                 }
             }
             producer.join(60_000);
