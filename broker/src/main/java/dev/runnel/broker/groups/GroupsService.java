@@ -40,6 +40,8 @@ public final class GroupsService {
     private final ExecutorService timeouts;
 
     private final dev.runnel.broker.cluster.ClusterNode cluster;
+    private final short offsetsReplicationFactor;
+    private volatile long lastRefusalLogMs;
     /** In a cluster: the offsets partitions whose coordinator runs here (this node leads them). */
     private final java.util.Set<Integer> led = new java.util.HashSet<>();
 
@@ -47,6 +49,7 @@ public final class GroupsService {
                           dev.runnel.broker.cluster.ClusterNode cluster) {
         this.topics = topics;
         this.cluster = cluster;
+        this.offsetsReplicationFactor = (short) Math.max(1, intOr(brokerConfig, "offsets.topic.replication.factor", 1));
         GroupCoordinatorConfig config = config(brokerConfig);
         this.numPartitions = config.offsetsTopicPartitions();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -175,9 +178,20 @@ public final class GroupsService {
             return Errors.NONE;
         }
         if (cluster != null) {
-            // Created by the active controller; the client retries FindCoordinator meanwhile. Partition data is
-            // not replicated yet, so the topic has one replica per partition whatever offsets.topic.replication.factor says.
-            dev.runnel.broker.cluster.ClusterTopicAdmin.ensureTopic(cluster, OffsetsTopic.NAME, numPartitions, (short) 1,
+            // Created by the active controller with offsets.topic.replication.factor replicas per partition; the client
+            // retries FindCoordinator meanwhile. As Kafka: not created while fewer brokers are alive than that.
+            int live = cluster.liveBrokers().size();
+            if (live < offsetsReplicationFactor) {
+                long now = System.currentTimeMillis();
+                if (now - lastRefusalLogMs > 10_000) {
+                    lastRefusalLogMs = now;
+                    LOG.warn("Not creating {} yet: offsets.topic.replication.factor is {} but only {} broker(s) are alive; "
+                            + "consumer groups wait until enough brokers are (or lower offsets.topic.replication.factor)",
+                            OffsetsTopic.NAME, offsetsReplicationFactor, live);
+                }
+                return Errors.COORDINATOR_NOT_AVAILABLE;
+            }
+            dev.runnel.broker.cluster.ClusterTopicAdmin.ensureTopic(cluster, OffsetsTopic.NAME, numPartitions, offsetsReplicationFactor,
                     Map.of("cleanup.policy", "compact", "segment.bytes", "104857600", "compression.type", "producer"));
             return Errors.COORDINATOR_NOT_AVAILABLE;
         }
