@@ -66,7 +66,8 @@ public final class BrokerConfig {
             "broker.rack", "broker.heartbeat.interval.ms", "broker.session.timeout.ms", "controller.quorum.election.timeout.ms",
             "min.insync.replicas", "replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
             "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
-            "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes");
+            "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
+            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks");
 
     private final Map<String, String> values;
 

@@ -142,6 +142,11 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             }
             controller = new QuorumController(kraft.nodeId(), log, () -> image, new ControllerLogic(policy(), ClusterNode::newTopicId),
                     System::currentTimeMillis, kraft.sessionTimeoutMs(), initialClusterId);
+            if (!"false".equalsIgnoreCase(String.valueOf(config.get("auto.leader.rebalance.enable")).trim())) {
+                String s = config.get("leader.imbalance.check.interval.seconds");
+                long seconds = s == null || s.isBlank() ? 300 : Long.parseLong(s.trim());
+                controller.enableLeaderRebalance(Math.max(1, seconds) * 1000);
+            }
         } else {
             log = RatisMetadataLog.startObserver(kraft.nodeId(), resolved(voters), this, settings);
         }

@@ -240,6 +240,98 @@ public final class ControllerLogic {
         return ControllerResult.of(records, resp);
     }
 
+    /** ElectLeaders' election types. */
+    public static final byte PREFERRED = 0;
+    public static final byte UNCLEAN = 1;
+
+    /**
+     * ElectLeaders (Kafka's {@code kafka-leader-election}): PREFERRED makes the first replica the leader when it is
+     * an unfenced in-sync replica (ELECTION_NOT_NEEDED when it already leads, PREFERRED_LEADER_NOT_AVAILABLE when
+     * it cannot); UNCLEAN gives a leaderless partition a leader from its live replicas even outside the ISR, which
+     * may lose committed records (ELECTION_NOT_NEEDED when it has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE when no
+     * replica is alive). A null topic list means every partition.
+     */
+    public ControllerResult<dev.runnel.wire.message.ElectLeadersResponseData> electLeaders(MetadataImage image,
+            dev.runnel.wire.message.ElectLeadersRequestData req) {
+        var resp = new dev.runnel.wire.message.ElectLeadersResponseData();
+        List<Message> records = new ArrayList<>();
+        Map<String, List<Integer>> wanted = new TreeMap<>();
+        if (req.topicPartitions == null) {
+            for (TopicImage t : image.topics().values()) {
+                wanted.put(t.name(), new ArrayList<>(t.partitions().keySet()));
+            }
+        } else {
+            for (var tp : req.topicPartitions) {
+                wanted.computeIfAbsent(tp.topic, k -> new ArrayList<>()).addAll(tp.partitions);
+            }
+        }
+        for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
+            var rt = new dev.runnel.wire.message.ElectLeadersResponseData.ReplicaElectionResult().setTopic(e.getKey());
+            resp.replicaElectionResults.add(rt);
+            TopicImage t = image.topic(e.getKey());
+            for (int partition : e.getValue()) {
+                var pr = new dev.runnel.wire.message.ElectLeadersResponseData.PartitionResult().setPartitionId(partition).setErrorMessage(null);
+                rt.partitionResult.add(pr);
+                PartitionRegistration p = t == null ? null : t.partition(partition);
+                if (p == null) {
+                    pr.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("The partition does not exist.");
+                    continue;
+                }
+                if (req.electionType == PREFERRED) {
+                    int preferred = p.replicas().get(0);
+                    BrokerRegistration b = image.broker(preferred);
+                    if (p.leader() == preferred) {
+                        pr.setErrorCode(Errors.ELECTION_NOT_NEEDED.code()).setErrorMessage("Leader election not needed for topic partition.");
+                    } else if (!p.isr().contains(preferred) || b == null || !b.usable()) {
+                        pr.setErrorCode(Errors.PREFERRED_LEADER_NOT_AVAILABLE.code()).setErrorMessage("Failed to elect leader for partition "
+                                + e.getKey() + "-" + partition + " under strategy PreferredReplicaPartitionLeaderElectionStrategy");
+                    } else {
+                        records.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(partition).setLeader(preferred));
+                    }
+                } else if (req.electionType == UNCLEAN) {
+                    if (p.hasLeader()) {
+                        pr.setErrorCode(Errors.ELECTION_NOT_NEEDED.code()).setErrorMessage("Leader election not needed for topic partition.");
+                        continue;
+                    }
+                    int chosen = -1;
+                    for (int r : p.replicas()) {
+                        BrokerRegistration b = image.broker(r);
+                        if (b != null && b.usable() && (chosen < 0 || p.isr().contains(r))) {
+                            chosen = r;
+                            if (p.isr().contains(r)) {
+                                break;
+                            }
+                        }
+                    }
+                    if (chosen < 0) {
+                        pr.setErrorCode(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE.code()).setErrorMessage("No replica of the partition is alive.");
+                    } else {
+                        records.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(partition).setLeader(chosen)
+                                .setIsr(new ArrayList<>(List.of(chosen))));
+                    }
+                } else {
+                    pr.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unknown election type " + req.electionType);
+                }
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    /** Preferred elections for every partition whose first replica is an unfenced in-sync replica that does not lead. */
+    public List<Message> rebalanceLeaders(MetadataImage image) {
+        List<Message> out = new ArrayList<>();
+        for (TopicImage t : image.topics().values()) {
+            for (PartitionRegistration p : t.partitions().values()) {
+                int preferred = p.replicas().get(0);
+                BrokerRegistration b = image.broker(preferred);
+                if (p.leader() != preferred && p.isr().contains(preferred) && b != null && b.usable()) {
+                    out.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition()).setLeader(preferred));
+                }
+            }
+        }
+        return out;
+    }
+
     public ControllerResult<AllocateProducerIdsResponseData> allocateProducerIds(MetadataImage image, AllocateProducerIdsRequestData req) {
         AllocateProducerIdsResponseData resp = new AllocateProducerIdsResponseData();
         BrokerRegistration b = image.broker(req.brokerId);

@@ -72,6 +72,30 @@ public final class QuorumController implements AutoCloseable {
         thread.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@code auto.leader.rebalance.enable}: every {@code intervalMs} ({@code leader.imbalance.check.interval.seconds})
+     * the active controller moves each partition's leadership back to its preferred (first) replica when that
+     * replica is an unfenced member of the ISR, as after a failover the leaders pile up on the survivors. (Kafka
+     * waits until a broker's share of non-preferred leaders passes {@code leader.imbalance.per.broker.percentage};
+     * this rebalances any partition it can.)
+     */
+    public void enableLeaderRebalance(long intervalMs) {
+        thread.scheduleWithFixedDelay(() -> {
+            try {
+                if (!log.isReadyLeader() || !active) {
+                    return;
+                }
+                List<Message> records = logic.rebalanceLeaders(image.get());
+                if (!records.isEmpty()) {
+                    LOG.info("Moving the leadership of {} partition(s) back to their preferred replicas", records.size());
+                    commit(records);
+                }
+            } catch (Exception e) {
+                LOG.warn("Leader rebalance failed: {}", e.toString());
+            }
+        }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
     /** Serves one controller request (see {@link ControllerMessages}); answers with the response bytes. */
     public CompletableFuture<byte[]> handle(byte[] request) {
         CompletableFuture<byte[]> out = new CompletableFuture<>();
@@ -124,6 +148,8 @@ public final class QuorumController implements AutoCloseable {
             res = logic.allocateProducerIds(img, a);
         } else if (req instanceof dev.runnel.wire.message.AlterPartitionRequestData a) {
             res = logic.alterPartition(img, a);
+        } else if (req instanceof dev.runnel.wire.message.ElectLeadersRequestData e) {
+            res = logic.electLeaders(img, e);
         } else {
             throw new IllegalArgumentException("Unexpected controller request " + req.getClass().getSimpleName());
         }
