@@ -81,4 +81,29 @@ class AlterPartitionTest {
                 "the next replica in the ISR leads");
         assertEquals(2, after.isr().size(), "the fenced leader left the ISR");
     }
+
+    @Test
+    void preferredElectionAndRebalanceMoveLeadershipBackOnlyToAnInSyncPreferredReplica() {
+        Fixtures.Cluster c = new Fixtures.Cluster(Fixtures.logic(3)).withBrokers(null, null, null);
+        c.run(c.logic.createTopics(c.image, Fixtures.createTopics(Fixtures.topic("t", 1, 3))));
+        PartitionRegistration p = c.image.topic("t").partition(0);
+        int preferred = p.replicas().get(0);
+        c.fence(preferred);
+        assertEquals(List.of(), c.logic.rebalanceLeaders(c.image), "the preferred replica is fenced and out of the ISR");
+        var req = new dev.runnel.wire.message.ElectLeadersRequestData().setElectionType(ControllerLogic.PREFERRED);
+        req.topicPartitions.add(new dev.runnel.wire.message.ElectLeadersRequestData.TopicPartitions().setTopic("t").setPartitions(List.of(0)));
+        var refused = c.run(c.logic.electLeaders(c.image, req));
+        assertEquals(Errors.PREFERRED_LEADER_NOT_AVAILABLE.code(), refused.replicaElectionResults.get(0).partitionResult.get(0).errorCode);
+        c.unfence(preferred);
+        // Back in the ISR (the leader's AlterPartition), the preferred replica can lead again.
+        PartitionRegistration now = c.image.topic("t").partition(0);
+        c.run(c.logic.alterPartition(c.image, proposal(c, now.leader(), c.image.topic("t").id(), now.leaderEpoch(), now.partitionEpoch(),
+                now.replicas())));
+        assertEquals(1, c.logic.rebalanceLeaders(c.image).size());
+        var done = c.run(c.logic.electLeaders(c.image, req));
+        assertEquals(0, done.replicaElectionResults.get(0).partitionResult.get(0).errorCode);
+        assertEquals(preferred, c.image.topic("t").partition(0).leader());
+        var again = c.run(c.logic.electLeaders(c.image, req));
+        assertEquals(Errors.ELECTION_NOT_NEEDED.code(), again.replicaElectionResults.get(0).partitionResult.get(0).errorCode);
+    }
 }
