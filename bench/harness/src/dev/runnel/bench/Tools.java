@@ -21,6 +21,19 @@ final class Tools {
     private final Path logs;
     private int seq;
 
+    /** Every tool process started and not yet awaited: killed by {@link #killAll()} when a run fails half-way. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Kills (SIGKILL) every tool process this JVM started that is still running. */
+    static void killAll() {
+        for (Process p : RUNNING) {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+            }
+        }
+        RUNNING.clear();
+    }
+
     Tools(String classpath, Path logs) {
         this.classpath = classpath;
         this.logs = logs;
@@ -39,7 +52,9 @@ final class Tools {
         }
 
         String await(long timeoutSeconds) throws IOException, InterruptedException {
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            boolean exited = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            RUNNING.remove(process);
+            if (!exited) {
                 process.destroyForcibly();
                 throw new IOException(what + " did not finish within " + timeoutSeconds + " s; see " + out);
             }
@@ -59,6 +74,7 @@ final class Tools {
         Path out = logs.resolve(String.format("%03d-%s.out", ++seq, simple));
         Files.writeString(out, "");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        RUNNING.add(p);
         return new Run(p, out, simple);
     }
 
@@ -133,8 +149,14 @@ final class Tools {
     private static final Pattern PCT = Pattern.compile("Percentiles: 50th = (\\d+), 99th = (\\d+), 99.9th = (\\d+)");
 
     LatencyResult endToEnd(String bootstrap, String topic, int records, int recordSize) throws IOException, InterruptedException {
+        return endToEnd(bootstrap, topic, records, recordSize, "1");
+    }
+
+    /** As above with the producer's acks ("1" or "all"). */
+    LatencyResult endToEnd(String bootstrap, String topic, int records, int recordSize, String acks)
+            throws IOException, InterruptedException {
         String out = start("org.apache.kafka.tools.EndToEndLatency", List.of("--bootstrap-server", bootstrap,
-                "--topic", topic, "--num-records", String.valueOf(records), "--producer-acks", "1",
+                "--topic", topic, "--num-records", String.valueOf(records), "--producer-acks", acks,
                 "--record-size", String.valueOf(recordSize))).await(900);
         Matcher a = AVG.matcher(out);
         Matcher p = PCT.matcher(out);
