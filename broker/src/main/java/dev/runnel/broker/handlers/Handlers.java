@@ -27,6 +27,7 @@ public final class Handlers {
         register.accept(new DescribeQuorumHandler());
         register.accept(new DescribeTopicPartitionsHandler());
         register.accept(new ElectLeadersHandler());
+        register.accept(new DescribeLogDirsHandler());
         register.accept(FindCoordinatorHandler.create(broker));
         register.accept(JoinGroupHandler.create(broker));
         register.accept(SyncGroupHandler.create(broker));

@@ -216,6 +216,58 @@ class ReplicationFaultsTest {
         assertEquals(0, lost, "acknowledged records lost or moved");
     }
 
+    @Test
+    void killingTheActiveControllerThatAlsoLeadsThePartitionLosesNothing() throws Exception {
+        int controller;
+        try (Admin admin = ClusterClients.admin(cluster.bootstrapServers())) {
+            controller = ClusterClients.quorum(admin).leaderId();
+        }
+        // The partition's preferred (first) replica is the active controller's broker: it leads the partition.
+        List<Integer> replicas = new ArrayList<>(List.of(controller));
+        cluster.nodeIds().stream().filter(id -> id != controller).forEach(replicas::add);
+        String topic = Clients.uniqueTopic("both");
+        try (Admin admin = ClusterClients.admin(cluster.bootstrapServers())) {
+            admin.createTopics(List.of(new NewTopic(topic, Map.of(0, replicas)).configs(Map.of("min.insync.replicas", "2"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        for (int node : cluster.nodeIds()) {
+            try (Admin admin = ClusterClients.admin(cluster.bootstrap(node))) {
+                awaitIsr(admin, topic, 3, Duration.ofSeconds(30));
+            }
+        }
+        assertEquals(controller, leaderOf(topic), "the controller's broker leads the partition");
+        Map<Long, String> acked = new ConcurrentHashMap<>();
+        try (KafkaProducer<String, String> producer = ClusterClients.producer(cluster.bootstrapServers(),
+                Map.of("request.timeout.ms", 3_000, "delivery.timeout.ms", 60_000, "retry.backoff.ms", 100))) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                sent.add(producer.send(new ProducerRecord<>(topic, 0, "k", "c" + i)));
+                if (i == 150) {
+                    cluster.kill9(controller);
+                }
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < sent.size(); i++) {
+                acked.put(sent.get(i).get(60, TimeUnit.SECONDS).offset(), "c" + i);
+            }
+            try (Admin admin = ClusterClients.admin(cluster.bootstrapServersExcept(controller))) {
+                int newController = ClusterClients.quorum(admin).leaderId();
+                System.out.printf("[replication] MEASURED: node %d (active controller and partition leader) killed; node %d is "
+                        + "the controller, node %d leads; the last in-flight write acknowledged %d ms after%n", controller,
+                        newController, describe(admin, topic).leader().id(), (System.nanoTime() - t0) / 1_000_000);
+                assertTrue(newController != controller, "a new controller");
+            }
+            cluster.restart(controller);
+            try (Admin admin = ClusterClients.admin(cluster.bootstrapServers())) {
+                awaitIsr(admin, topic, 3, Duration.ofSeconds(60));
+            }
+        }
+        Map<Long, String> read = readAll(topic);
+        long lost = acked.entrySet().stream().filter(e -> !e.getValue().equals(read.get(e.getKey()))).count();
+        System.out.printf("[replication] MEASURED controller+leader kill: %d acknowledged, %d read, %d lost%n", acked.size(), read.size(), lost);
+        assertEquals(0, lost, "acknowledged records lost or moved");
+    }
+
     private static Map<Long, String> readAll(String topic) throws Exception {
         Map<Long, String> out = new HashMap<>();
         try (KafkaConsumer<String, String> consumer = ClusterClients.consumer(cluster.bootstrapServers(), Map.of())) {

@@ -234,6 +234,36 @@ class ThreeNodeClusterTest {
     }
 
     @Test
+    void kafkaLogDirsDescribesEachBrokersReplicas() throws Exception {
+        String topic = Clients.uniqueTopic("logdirs");
+        KafkaTools.topics(cluster.bootstrap(1), "--create", "--topic", topic, "--partitions", "3", "--replication-factor", "1")
+                .assertExitCode(0);
+        KafkaTools.describeTopicOnceItHas(cluster.bootstrap(1), topic, 3, Duration.ofSeconds(15));
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer = ClusterClients.producer(cluster.bootstrapServers(), Map.of())) {
+            for (int i = 0; i < 30; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, i % 3, "k", "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        Result r = dev.runnel.compat.support.ChildProcess.kafkaTool("org.apache.kafka.tools.LogDirsCommand", null,
+                "--bootstrap-server", cluster.bootstrap(2), "--describe", "--topic-list", topic).assertExitCode(0);
+        String json = r.stdoutLines().stream().filter(l -> l.startsWith("{")).findFirst().orElseThrow(() -> new AssertionError(r.describe()));
+        com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        Map<Integer, Integer> partitionsPerBroker = new TreeMap<>();
+        long bytes = 0;
+        for (com.fasterxml.jackson.databind.JsonNode b : root.get("brokers")) {
+            for (com.fasterxml.jackson.databind.JsonNode d : b.get("logDirs")) {
+                assertTrue(d.get("error").isNull(), "no log dir error: " + json);
+                for (com.fasterxml.jackson.databind.JsonNode p : d.get("partitions")) {
+                    partitionsPerBroker.merge(b.get("broker").asInt(), 1, Integer::sum);
+                    bytes += p.get("size").asLong();
+                }
+            }
+        }
+        assertEquals(Map.of(1, 1, 2, 1, 3, 1), partitionsPerBroker, "each broker holds its one replica: " + json);
+        assertTrue(bytes > 0, "the replicas have data: " + json);
+    }
+
+    @Test
     void kafka39ToolsSeeTheSameCluster() throws Exception {
         // Kafka 3.9's kafka-topics (Metadata for --describe, no DescribeTopicPartitions) and kafka-metadata-quorum.
         String topic = Clients.uniqueTopic("tools39");
