@@ -122,6 +122,18 @@ public final class ReplicaManager implements AutoCloseable {
                         if (followers != null) {
                             LOG.info("Leading {} in epoch {} with replicas {} and ISR {}", key, reg.leaderEpoch(), reg.replicas(), reg.isr());
                         }
+                    } else if ((state == null && reg.replicas().size() > 1)
+                            || (state != null && !state.replicas().equals(reg.replicas()))) {
+                        // The replica set changed under the same leader (a reassignment): new bookkeeping, same epoch.
+                        org.slf4j.LoggerFactory.getLogger(ReplicaManager.class).info("Replicas of {} are now {} (ISR {})", key,
+                                reg.replicas(), reg.isr());
+                        dev.runnel.log.EpochEndOffset start = p.endOffsetForEpoch(reg.leaderEpoch() - 1);
+                        long epochStart = start == null || start.endOffset() < 0 ? 0 : start.endOffset();
+                        LeaderState followers = reg.replicas().size() > 1
+                                ? new LeaderState(self, reg.replicas(), reg.isr(), reg.leaderEpoch(), reg.partitionEpoch(),
+                                epochStart, p.highWatermark(), now, lagTimeMaxMs, minInsyncReplicas(img, t.name()))
+                                : null;
+                        p.becomeLeader(reg.leaderEpoch(), followers);
                     } else if (state != null) {
                         state.isrCommitted(reg.isr(), reg.partitionEpoch());
                         p.maybeAdvanceHighWatermark();

@@ -28,6 +28,8 @@ public final class Handlers {
         register.accept(new DescribeTopicPartitionsHandler());
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
+        register.accept(new PartitionReassignmentsHandlers.Alter());
+        register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));
         register.accept(JoinGroupHandler.create(broker));
         register.accept(SyncGroupHandler.create(broker));

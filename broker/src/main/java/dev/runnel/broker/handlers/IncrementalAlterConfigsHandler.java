@@ -150,8 +150,17 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 }
                 return replaceTopicConfigs(broker, t, next, validateOnly);
             }
-            case DescribeConfigsHandler.BROKER:
-                return alterBroker(broker, r.resourceName, keys);
+            case DescribeConfigsHandler.BROKER: {
+                // Nothing is set dynamically, so deleting a key changes nothing: accepted (kafka-reassign-partitions
+                // --verify clears its replication throttles this way).
+                Set<String> changed = new HashSet<>();
+                for (AlterableConfig c : r.configs) {
+                    if (c.configOperation != DELETE) {
+                        changed.add(c.name);
+                    }
+                }
+                return alterBroker(broker, r.resourceName, changed);
+            }
             default:
                 return unsupportedType(r.resourceType);
         }

@@ -240,6 +240,131 @@ public final class ControllerLogic {
         return ControllerResult.of(records, resp);
     }
 
+    /**
+     * AlterPartitionReassignments (Kafka's {@code kafka-reassign-partitions --execute}): a partition's replicas become
+     * the old ones plus the new ones (the new ones "adding", the leaving ones "removing"); the new replicas follow the
+     * leader and, once they are all in the ISR, {@link #completeReassignments} leaves only the target replicas (moving
+     * the leadership to one of them if the leader leaves). Replicas null cancels a reassignment in progress. A target
+     * that only drops or reorders replicas completes at once.
+     */
+    public ControllerResult<dev.runnel.wire.message.AlterPartitionReassignmentsResponseData> alterPartitionReassignments(
+            MetadataImage image, dev.runnel.wire.message.AlterPartitionReassignmentsRequestData req) {
+        var resp = new dev.runnel.wire.message.AlterPartitionReassignmentsResponseData().setErrorMessage(null);
+        List<Message> records = new ArrayList<>();
+        for (var t : req.topics) {
+            var rt = new dev.runnel.wire.message.AlterPartitionReassignmentsResponseData.ReassignableTopicResponse().setName(t.name);
+            resp.responses.add(rt);
+            TopicImage topic = image.topic(t.name);
+            for (var p : t.partitions) {
+                var rp = new dev.runnel.wire.message.AlterPartitionReassignmentsResponseData.ReassignablePartitionResponse()
+                        .setPartitionIndex(p.partitionIndex).setErrorMessage(null);
+                rt.partitions.add(rp);
+                PartitionRegistration reg = topic == null ? null : topic.partition(p.partitionIndex);
+                if (reg == null) {
+                    rp.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("The partition does not exist.");
+                    continue;
+                }
+                List<Integer> original = reg.replicas().stream().filter(r -> !reg.addingReplicas().contains(r)).toList();
+                if (p.replicas == null) {
+                    if (!reg.reassigning()) {
+                        rp.setErrorCode(Errors.NO_REASSIGNMENT_IN_PROGRESS.code()).setErrorMessage("No reassignment in progress for "
+                                + t.name + "-" + p.partitionIndex);
+                        continue;
+                    }
+                    records.add(finish(image, topic, reg, original));
+                    continue;
+                }
+                List<Integer> target = p.replicas;
+                String bad = target.isEmpty() ? "The manual partition assignment includes an empty replica list."
+                        : invalidAssignment(image, target, p.partitionIndex);
+                if (bad != null) {
+                    rp.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage(bad);
+                    continue;
+                }
+                List<Integer> adding = target.stream().filter(r -> !original.contains(r)).toList();
+                List<Integer> removing = original.stream().filter(r -> !target.contains(r)).toList();
+                if (adding.isEmpty()) {
+                    if (!target.equals(reg.replicas()) || reg.reassigning()) {
+                        records.add(finish(image, topic, reg, target));
+                    }
+                    continue;
+                }
+                List<Integer> all = new ArrayList<>(target);
+                all.addAll(removing);
+                records.add(new PartitionChangeRecord().setTopicId(topic.id()).setPartitionId(p.partitionIndex)
+                        .setReplicas(all).setAddingReplicas(new ArrayList<>(adding)).setRemovingReplicas(new ArrayList<>(removing)));
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
+
+    /** Reassignments whose new replicas are all in the ISR: completed (the partition keeps only its target replicas). */
+    public List<Message> completeReassignments(MetadataImage image) {
+        List<Message> out = new ArrayList<>();
+        for (TopicImage t : image.topics().values()) {
+            for (PartitionRegistration p : t.partitions().values()) {
+                if (p.reassigning() && p.isr().containsAll(p.addingReplicas())) {
+                    out.add(finish(image, t, p, p.targetReplicas()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The partition with exactly {@code replicas}: ISR and leader kept where they remain replicas. */
+    private static PartitionChangeRecord finish(MetadataImage image, TopicImage t, PartitionRegistration p, List<Integer> replicas) {
+        List<Integer> isr = new ArrayList<>(p.isr().stream().filter(replicas::contains).toList());
+        PartitionChangeRecord c = new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition())
+                .setReplicas(new ArrayList<>(replicas)).setAddingReplicas(new ArrayList<>()).setRemovingReplicas(new ArrayList<>());
+        if (isr.isEmpty()) {
+            isr = new ArrayList<>(p.isr());
+        }
+        c.setIsr(isr);
+        if (!replicas.contains(p.leader())) {
+            int next = PartitionRegistration.NO_LEADER;
+            for (int r : replicas) {
+                BrokerRegistration b = image.broker(r);
+                if (isr.contains(r) && b != null && b.usable()) {
+                    next = r;
+                    break;
+                }
+            }
+            c.setLeader(next);
+        }
+        return c;
+    }
+
+    /** ListPartitionReassignments: the reassignments in progress (of the given partitions, or all). */
+    public static dev.runnel.wire.message.ListPartitionReassignmentsResponseData listReassignments(MetadataImage image,
+            dev.runnel.wire.message.ListPartitionReassignmentsRequestData req) {
+        var resp = new dev.runnel.wire.message.ListPartitionReassignmentsResponseData().setErrorMessage(null);
+        Map<String, List<Integer>> wanted = new TreeMap<>();
+        if (req.topics == null) {
+            image.topics().values().forEach(t -> wanted.put(t.name(), new ArrayList<>(t.partitions().keySet())));
+        } else {
+            req.topics.forEach(t -> wanted.computeIfAbsent(t.name, k -> new ArrayList<>()).addAll(t.partitionIndexes));
+        }
+        wanted.forEach((name, partitions) -> {
+            TopicImage t = image.topic(name);
+            if (t == null) {
+                return;
+            }
+            var ot = new dev.runnel.wire.message.ListPartitionReassignmentsResponseData.OngoingTopicReassignment().setName(name);
+            for (int i : partitions) {
+                PartitionRegistration p = t.partition(i);
+                if (p != null && p.reassigning()) {
+                    ot.partitions.add(new dev.runnel.wire.message.ListPartitionReassignmentsResponseData.OngoingPartitionReassignment()
+                            .setPartitionIndex(i).setReplicas(new ArrayList<>(p.replicas()))
+                            .setAddingReplicas(new ArrayList<>(p.addingReplicas())).setRemovingReplicas(new ArrayList<>(p.removingReplicas())));
+                }
+            }
+            if (!ot.partitions.isEmpty()) {
+                resp.topics.add(ot);
+            }
+        });
+        return resp;
+    }
+
     /** ElectLeaders' election types. */
     public static final byte PREFERRED = 0;
     public static final byte UNCLEAN = 1;

@@ -57,6 +57,7 @@ public final class ControllerMessages {
             case CreatePartitionsRequestData.API_KEY -> new CreatePartitionsRequestData();
             case IncrementalAlterConfigsRequestData.API_KEY -> new IncrementalAlterConfigsRequestData();
             case AllocateProducerIdsRequestData.API_KEY -> new AllocateProducerIdsRequestData();
+            case dev.runnel.wire.message.AlterPartitionReassignmentsRequestData.API_KEY -> new dev.runnel.wire.message.AlterPartitionReassignmentsRequestData();
             case dev.runnel.wire.message.ElectLeadersRequestData.API_KEY -> new dev.runnel.wire.message.ElectLeadersRequestData();
             case dev.runnel.wire.message.AlterPartitionRequestData.API_KEY -> new dev.runnel.wire.message.AlterPartitionRequestData();
             case dev.runnel.wire.message.DescribeQuorumRequestData.API_KEY -> new dev.runnel.wire.message.DescribeQuorumRequestData();

@@ -150,6 +150,8 @@ public final class QuorumController implements AutoCloseable {
             res = logic.alterPartition(img, a);
         } else if (req instanceof dev.runnel.wire.message.ElectLeadersRequestData e) {
             res = logic.electLeaders(img, e);
+        } else if (req instanceof dev.runnel.wire.message.AlterPartitionReassignmentsRequestData a) {
+            res = logic.alterPartitionReassignments(img, a);
         } else {
             throw new IllegalArgumentException("Unexpected controller request " + req.getClass().getSimpleName());
         }
@@ -238,6 +240,12 @@ public final class QuorumController implements AutoCloseable {
             }
             ensureActive();
             MetadataImage img = image.get();
+            List<Message> completed = logic.completeReassignments(img);
+            if (!completed.isEmpty()) {
+                LOG.info("Completing the reassignment of {} partition(s): their new replicas are in sync", completed.size());
+                commit(completed);
+                img = image.get();
+            }
             for (BrokerRegistration b : img.brokers().values()) {
                 if (!b.fenced() && heartbeats.expired(b.id())) {
                     List<Message> records = logic.fence(img, b.id());

@@ -146,7 +146,8 @@ public final class MetadataImage {
             for (PartitionRegistration p : t.partitions().values()) {
                 out.add(new PartitionRecord().setPartitionId(p.partition()).setTopicId(t.id())
                         .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
-                        .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch()));
+                        .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())
+                        .setAddingReplicas(new ArrayList<>(p.addingReplicas())).setRemovingReplicas(new ArrayList<>(p.removingReplicas())));
             }
         }
         for (Map.Entry<ConfigKey, Map<String, String>> e : configs.entrySet()) {
@@ -284,7 +285,9 @@ public final class MetadataImage {
                 TopicImage t = topics.get(name);
                 Map<Integer, PartitionRegistration> parts = new TreeMap<>(t.partitions());
                 parts.put(p.partitionId, new PartitionRegistration(p.partitionId, List.copyOf(p.replicas), List.copyOf(p.isr),
-                        p.leader, p.leaderEpoch, p.partitionEpoch));
+                        p.leader, p.leaderEpoch, p.partitionEpoch,
+                        p.addingReplicas == null ? List.of() : List.copyOf(p.addingReplicas),
+                        p.removingReplicas == null ? List.of() : List.copyOf(p.removingReplicas)));
                 topics().put(name, new TopicImage(name, t.id(), Collections.unmodifiableMap(parts)));
             } else if (r instanceof PartitionChangeRecord c) {
                 String name = topicNames.get(c.topicId);
@@ -303,8 +306,10 @@ public final class MetadataImage {
                     leaderEpoch = old.leaderEpoch() + 1;
                 }
                 Map<Integer, PartitionRegistration> parts = new TreeMap<>(t.partitions());
+                List<Integer> adding = c.addingReplicas == null ? old.addingReplicas() : List.copyOf(c.addingReplicas);
+                List<Integer> removing = c.removingReplicas == null ? old.removingReplicas() : List.copyOf(c.removingReplicas);
                 parts.put(c.partitionId, new PartitionRegistration(c.partitionId, replicas, isr, leader, leaderEpoch,
-                        old.partitionEpoch() + 1));
+                        old.partitionEpoch() + 1, adding, removing));
                 topics().put(name, new TopicImage(name, t.id(), Collections.unmodifiableMap(parts)));
             } else if (r instanceof ConfigRecord c) {
                 ConfigKey key = new ConfigKey(c.resourceType, c.resourceName);

@@ -106,4 +106,38 @@ class AlterPartitionTest {
         var again = c.run(c.logic.electLeaders(c.image, req));
         assertEquals(Errors.ELECTION_NOT_NEEDED.code(), again.replicaElectionResults.get(0).partitionResult.get(0).errorCode);
     }
+
+    @Test
+    void aReassignmentAddsTheNewReplicasFirstAndDropsTheOldOnesOnceTheNewAreInSync() {
+        Fixtures.Cluster c = new Fixtures.Cluster(Fixtures.logic(3)).withBrokers(null, null, null);
+        c.run(c.logic.createTopics(c.image, Fixtures.createTopics(Fixtures.assignedTopic("t", List.of(1, 2)))));
+        UUID id = c.image.topic("t").id();
+        var req = new dev.runnel.wire.message.AlterPartitionReassignmentsRequestData();
+        var rt = new dev.runnel.wire.message.AlterPartitionReassignmentsRequestData.ReassignableTopic().setName("t");
+        rt.partitions.add(new dev.runnel.wire.message.AlterPartitionReassignmentsRequestData.ReassignablePartition()
+                .setPartitionIndex(0).setReplicas(List.of(2, 3)));
+        req.topics.add(rt);
+        var resp = c.run(c.logic.alterPartitionReassignments(c.image, req));
+        assertEquals(0, resp.responses.get(0).partitions.get(0).errorCode);
+        PartitionRegistration during = c.image.topic("t").partition(0);
+        assertEquals(List.of(2, 3, 1), during.replicas(), "target first, then the leaving replica");
+        assertEquals(List.of(3), during.addingReplicas());
+        assertEquals(List.of(1), during.removingReplicas());
+        assertEquals(List.of(), c.logic.completeReassignments(c.image), "broker 3 is not in sync yet");
+        var listed = ControllerLogic.listReassignments(c.image, new dev.runnel.wire.message.ListPartitionReassignmentsRequestData());
+        assertEquals(1, listed.topics.size());
+        // The leader (broker 1) sees broker 3 catch up and proposes it for the ISR.
+        c.run(c.logic.alterPartition(c.image, proposal(c, during.leader(), id, during.leaderEpoch(), during.partitionEpoch(),
+                List.of(1, 2, 3))));
+        c.commit(c.logic.completeReassignments(c.image));
+        PartitionRegistration done = c.image.topic("t").partition(0);
+        assertEquals(List.of(2, 3), done.replicas());
+        assertEquals(List.of(2, 3), done.isr());
+        assertEquals(2, done.leader(), "the leadership moved off the leaving broker 1 to an in-sync target replica");
+        assertEquals(List.of(), done.addingReplicas());
+        // Nothing left to cancel.
+        req.topics.get(0).partitions.get(0).setReplicas(null);
+        var cancel = c.run(c.logic.alterPartitionReassignments(c.image, req));
+        assertEquals(Errors.NO_REASSIGNMENT_IN_PROGRESS.code(), cancel.responses.get(0).partitions.get(0).errorCode);
+    }
 }
