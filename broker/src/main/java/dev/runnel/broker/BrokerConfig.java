@@ -67,7 +67,7 @@ public final class BrokerConfig {
             "min.insync.replicas", "replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
             "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
             "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
-            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks");
+            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable");
 
     private final Map<String, String> values;
 

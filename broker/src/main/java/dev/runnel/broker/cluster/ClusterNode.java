@@ -202,6 +202,15 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             }
 
             @Override
+            public boolean uncleanLeaderElection(Map<String, String> topicConfigs) {
+                String v = topicConfigs.get("unclean.leader.election.enable");
+                if (v == null) {
+                    v = config.get("unclean.leader.election.enable");
+                }
+                return v != null && "true".equalsIgnoreCase(v.trim());
+            }
+
+            @Override
             public String invalidConfigs(Map<String, String> configs) {
                 try {
                     return TopicConfigs.validate(config, configs);

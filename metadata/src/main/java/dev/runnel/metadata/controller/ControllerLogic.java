@@ -108,10 +108,24 @@ public final class ControllerLogic {
             for (PartitionRegistration p : t.partitions().values()) {
                 if (!p.hasLeader() && p.isr().contains(brokerId)) {
                     out.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition()).setLeader(brokerId));
+                } else if (!p.hasLeader() && p.replicas().contains(brokerId) && noIsrMemberAlive(image, p)
+                        && policy.uncleanLeaderElection(image.configs(MetadataImage.TOPIC_CONFIG, t.name()))) {
+                    out.add(new PartitionChangeRecord().setTopicId(t.id()).setPartitionId(p.partition()).setLeader(brokerId)
+                            .setIsr(new ArrayList<>(List.of(brokerId))));
                 }
             }
         }
         return out;
+    }
+
+    private static boolean noIsrMemberAlive(MetadataImage image, PartitionRegistration p) {
+        for (int r : p.isr()) {
+            BrokerRegistration b = image.broker(r);
+            if (b != null && b.usable()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Starts a controlled shutdown: the broker leads nothing any more and gets no new partitions. */
@@ -143,7 +157,7 @@ public final class ControllerLogic {
      * (the partition is offline until an in-sync replica returns; no unclean election). With {@code shrinkIsr} the
      * broker also leaves the ISR of every partition where other members remain (Kafka keeps the last member).
      */
-    private static List<Message> moveLeadersAway(MetadataImage image, int brokerId, boolean shrinkIsr) {
+    private List<Message> moveLeadersAway(MetadataImage image, int brokerId, boolean shrinkIsr) {
         List<Message> out = new ArrayList<>();
         for (TopicImage t : image.topics().values()) {
             for (PartitionRegistration p : t.partitions().values()) {
@@ -167,6 +181,18 @@ public final class ControllerLogic {
                         if (r != brokerId && isr.contains(r) && rb != null && rb.usable()) {
                             next = r;
                             break;
+                        }
+                    }
+                    if (next == PartitionRegistration.NO_LEADER
+                            && policy.uncleanLeaderElection(image.configs(MetadataImage.TOPIC_CONFIG, t.name()))) {
+                        // unclean.leader.election.enable: a live replica outside the ISR leads, alone in the ISR.
+                        for (int r : p.replicas()) {
+                            BrokerRegistration rb = image.broker(r);
+                            if (r != brokerId && rb != null && rb.usable()) {
+                                next = r;
+                                c.setIsr(new ArrayList<>(List.of(r)));
+                                break;
+                            }
                         }
                     }
                     c.setLeader(next);

@@ -24,4 +24,12 @@ public interface TopicPolicy {
     default int maxSupportedReplicationFactor() {
         return 1;
     }
+
+    /**
+     * Whether a partition of a topic with these config overrides may get a leader from outside its ISR when no
+     * in-sync replica is alive ({@code unclean.leader.election.enable}, topic override or broker default).
+     */
+    default boolean uncleanLeaderElection(Map<String, String> topicConfigs) {
+        return "true".equalsIgnoreCase(topicConfigs.getOrDefault("unclean.leader.election.enable", "false").trim());
+    }
 }

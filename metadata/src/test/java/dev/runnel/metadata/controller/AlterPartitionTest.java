@@ -140,4 +140,28 @@ class AlterPartitionTest {
         var cancel = c.run(c.logic.alterPartitionReassignments(c.image, req));
         assertEquals(Errors.NO_REASSIGNMENT_IN_PROGRESS.code(), cancel.responses.get(0).partitions.get(0).errorCode);
     }
+
+    @Test
+    void withUncleanLeaderElectionAReplicaOutsideTheIsrTakesOverWhenNoInSyncReplicaIsLeft() {
+        for (boolean unclean : new boolean[] {false, true}) {
+            Fixtures.Cluster c = new Fixtures.Cluster(Fixtures.logic(3)).withBrokers(null, null, null);
+            var topic = Fixtures.assignedTopic("t", List.of(1, 2));
+            topic.configs.add(new dev.runnel.wire.message.CreateTopicsRequestData.CreatableTopicConfig()
+                    .setName("unclean.leader.election.enable").setValue(Boolean.toString(unclean)));
+            c.run(c.logic.createTopics(c.image, Fixtures.createTopics(topic)));
+            UUID id = c.image.topic("t").id();
+            PartitionRegistration p = c.image.topic("t").partition(0);
+            assertEquals(1, p.leader());
+            c.run(c.logic.alterPartition(c.image, proposal(c, 1, id, p.leaderEpoch(), p.partitionEpoch(), List.of(1))));
+            c.fence(1);
+            PartitionRegistration after = c.image.topic("t").partition(0);
+            if (unclean) {
+                assertEquals(2, after.leader(), "broker 2 leads although it was out of sync");
+                assertEquals(List.of(2), after.isr());
+            } else {
+                assertEquals(PartitionRegistration.NO_LEADER, after.leader(), "offline until broker 1 returns");
+                assertEquals(List.of(1), after.isr());
+            }
+        }
+    }
 }
