@@ -67,7 +67,8 @@ public final class BrokerConfig {
             "min.insync.replicas", "replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
             "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
             "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
-            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable");
+            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable",
+            "replica.high.watermark.checkpoint.interval.ms");
 
     private final Map<String, String> values;
 

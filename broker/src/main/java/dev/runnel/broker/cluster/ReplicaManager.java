@@ -15,6 +15,7 @@ import dev.runnel.replication.leader.LeaderState;
 import dev.runnel.wire.Errors;
 import dev.runnel.wire.message.AlterPartitionRequestData;
 import dev.runnel.wire.message.AlterPartitionResponseData;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,6 +49,9 @@ public final class ReplicaManager implements AutoCloseable {
     /** When an ISR proposal of a partition was last refused: no new one for a while (no request storm). */
     private final Map<String, Long> refusedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long REFUSAL_BACKOFF_MS = 500;
+    private final HighWatermarkCheckpoint checkpoint;
+    /** High watermarks from the checkpoint of the previous run, applied when a replica first gets its role. */
+    private final Map<String, Long> restoredHighWatermarks;
     private final Map<String, FollowerAdapter> adapters = new HashMap<>();
 
     ReplicaManager(ClusterNode cluster, BrokerConfig config, TopicManager topics) {
@@ -63,6 +67,40 @@ public final class ReplicaManager implements AutoCloseable {
         });
         long period = Math.max(100, lagTimeMaxMs / 2);
         isrExpiration.scheduleWithFixedDelay(this::maybeShrinkIsrs, period, period, TimeUnit.MILLISECONDS);
+        this.checkpoint = new HighWatermarkCheckpoint(config.logDirs().get(0));
+        Map<String, Long> restored;
+        try {
+            restored = checkpoint.read();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Ignoring {}: {}", HighWatermarkCheckpoint.FILE_NAME, e.getMessage());
+            restored = new HashMap<>();
+        }
+        this.restoredHighWatermarks = new java.util.concurrent.ConcurrentHashMap<>(restored);
+        long interval = longOr(config, "replica.high.watermark.checkpoint.interval.ms", 5_000);
+        isrExpiration.scheduleWithFixedDelay(this::checkpointHighWatermarks, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /** Writes every hosted replica's high watermark (Kafka's replication-offset-checkpoint). */
+    void checkpointHighWatermarks() {
+        try {
+            Map<String, Map<Integer, Long>> entries = new java.util.TreeMap<>();
+            MetadataImage img = cluster.image();
+            for (Topic t : topics.all()) {
+                TopicImage ti = img.topic(t.name());
+                if (ti == null || t.deleted()) {
+                    continue;
+                }
+                for (Partition p : t.partitions()) {
+                    PartitionRegistration reg = ti.partition(p.index());
+                    if (reg != null && reg.replicas().contains(cluster.nodeId())) {
+                        entries.computeIfAbsent(t.name(), k -> new java.util.TreeMap<>()).put(p.index(), p.highWatermark());
+                    }
+                }
+            }
+            checkpoint.write(entries);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot write {}: {}", HighWatermarkCheckpoint.FILE_NAME, e.toString());
+        }
     }
 
     private static long longOr(BrokerConfig c, String key, long dflt) {
@@ -99,6 +137,11 @@ public final class ReplicaManager implements AutoCloseable {
                     continue;
                 }
                 String key = t.name() + "-" + p.index();
+                Long restored = restoredHighWatermarks.remove(key);
+                if (restored != null && reg.replicas().size() > 1) {
+                    // The log opened with everything committed; the last run's checkpoint knows better.
+                    p.log().updateHighWatermark(Math.min(restored, p.logEndOffset()));
+                }
                 FollowerAdapter adapter = adapters.computeIfAbsent(key, k -> new FollowerAdapter(p));
                 if (adapter.local() != p) {
                     adapter = new FollowerAdapter(p);
@@ -256,5 +299,6 @@ public final class ReplicaManager implements AutoCloseable {
     public void close() {
         isrExpiration.shutdownNow();
         fetchers.close();
+        checkpointHighWatermarks();
     }
 }

@@ -124,6 +124,17 @@ class ReplicationFailoverTest {
                 ROUNDS, acknowledged.size(), read.size(), lost, duplicates);
         assertEquals(0, lost, "acknowledged records missing or moved");
         assertEquals(0, duplicates, "idempotent producer: no duplicates");
+        // Every replica checkpoints its high watermark in Kafka's replication-offset-checkpoint.
+        long committed = read.size();
+        for (int node : cluster.nodeIds()) {
+            java.nio.file.Path file = cluster.node(node).logDir().resolve("replication-offset-checkpoint");
+            Await.untilPasses(Duration.ofSeconds(20), () -> {
+                List<String> lines = java.nio.file.Files.readAllLines(file);
+                assertEquals("0", lines.get(0), "version line of " + file);
+                assertTrue(lines.contains(topic + " 0 " + committed), "node " + node + " checkpoints " + topic + "-0 at "
+                        + committed + ": " + lines);
+            });
+        }
     }
 
     private static int produce(KafkaProducer<String, String> producer, String topic, int from, Map<Long, String> acknowledged)
