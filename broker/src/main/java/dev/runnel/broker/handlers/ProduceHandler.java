@@ -88,7 +88,7 @@ public final class ProduceHandler implements ApiHandler {
                         // Committed only once the in-sync followers have it: wait for the high watermark.
                         long required = partition.logEndOffset();
                         CompletableFuture<Errors> w = dev.runnel.broker.produce.AcksAllWait.start(partition, required,
-                                req.timeoutMs, ctx.broker().timer());
+                                req.timeoutMs, ctx.broker().timer(), ctx.broker().metrics());
                         waits.add(w.thenAccept(e -> {
                             if (e != Errors.NONE) {
                                 pr.setErrorCode(e.code()).setBaseOffset(-1L).setLogAppendTimeMs(-1L);

@@ -51,6 +51,7 @@ public final class BrokerMetrics implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final Counter connectionsCreated;
     private final AtomicInteger fetchPurgatory = new AtomicInteger();
+    private final AtomicInteger producePurgatory = new AtomicInteger();
     private final MultiGauge logSize;
     private final MultiGauge groups;
     private final MultiGauge groupLag;
@@ -131,9 +132,16 @@ public final class BrokerMetrics implements AutoCloseable {
         Gauge.builder("runnel.purgatory.size", fetchPurgatory, AtomicInteger::get).tag("delayedOperation", "Fetch")
                 .description("Fetch requests parked until min.bytes arrive or max.wait.ms passes")
                 .strongReference(true).register(registry);
-        // acks=all completes at append time on a single node: nothing waits for followers (yet).
-        Gauge.builder("runnel.purgatory.size", () -> 0).tag("delayedOperation", "Produce")
-                .description("Produce requests waiting for replicas (always 0 on a single node)").register(registry);
+        Gauge.builder("runnel.purgatory.size", producePurgatory, AtomicInteger::get).tag("delayedOperation", "Produce")
+                .description("acks=all produce requests waiting for the in-sync replicas (always 0 on a single node)")
+                .strongReference(true).register(registry);
+        Gauge.builder("runnel.partitions.leader", this, m -> m.replicaCount(false))
+                .description("Partitions this node leads (Kafka's LeaderCount)").strongReference(true).register(registry);
+        Gauge.builder("runnel.partitions.under.replicated", this, m -> m.replicaCount(true))
+                .description("Partitions this node leads whose ISR is smaller than their replicas (Kafka's UnderReplicatedPartitions)")
+                .strongReference(true).register(registry);
+        Gauge.builder("runnel.controller.active", this, m -> m.activeController())
+                .description("1 on the active controller, else 0 (Kafka's ActiveControllerCount)").strongReference(true).register(registry);
         Gauge.builder("runnel.partitions", this, m -> m.count(true))
                 .description("Partitions hosted by this node (Kafka's PartitionCount), internal topics included")
                 .strongReference(true).register(registry);
@@ -211,6 +219,43 @@ public final class BrokerMetrics implements AutoCloseable {
 
     public void fetchUnparked() {
         fetchPurgatory.decrementAndGet();
+    }
+
+    public void produceParked() {
+        producePurgatory.incrementAndGet();
+    }
+
+    public void produceUnparked() {
+        producePurgatory.decrementAndGet();
+    }
+
+    /** Partitions this node leads; with {@code underReplicated}, only those whose ISR is short of their replicas. */
+    private double replicaCount(boolean underReplicated) {
+        Broker b = broker.get();
+        if (b == null) {
+            return 0;
+        }
+        int n = 0;
+        for (dev.runnel.broker.state.Topic t : b.topics().all()) {
+            for (dev.runnel.broker.state.Partition p : t.partitions()) {
+                if (!p.isOnline() || !p.isLeader()) {
+                    continue;
+                }
+                dev.runnel.replication.leader.LeaderState r = p.replicas();
+                if (!underReplicated || (r != null && r.isr().size() < r.replicas().size())) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private double activeController() {
+        Broker b = broker.get();
+        if (b == null || b.cluster() == null) {
+            return b == null ? 0 : 1; // a single node is its own controller
+        }
+        return b.cluster().metadataLog() != null && b.cluster().metadataLog().isReadyLeader() ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ scrape time

@@ -27,8 +27,11 @@ public final class AcksAllWait implements Partition.AppendListener {
     }
 
     /** Completes once {@code partition}'s high watermark is at least {@code requiredOffset}, or on timeout. */
-    public static CompletableFuture<Errors> start(Partition partition, long requiredOffset, long timeoutMs, HashedWheelTimer timer) {
+    public static CompletableFuture<Errors> start(Partition partition, long requiredOffset, long timeoutMs, HashedWheelTimer timer,
+                                                  dev.runnel.broker.metrics.BrokerMetrics metrics) {
         AcksAllWait w = new AcksAllWait(partition, requiredOffset);
+        metrics.produceParked();
+        w.result.whenComplete((e, t) -> metrics.produceUnparked());
         partition.addListener(w);
         w.timeout = timer.newTimeout(t -> w.finish(Errors.REQUEST_TIMED_OUT), Math.max(1, timeoutMs), TimeUnit.MILLISECONDS);
         w.onAppend(partition); // the high watermark may already be there

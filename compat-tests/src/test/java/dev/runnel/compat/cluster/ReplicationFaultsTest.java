@@ -49,7 +49,22 @@ class ReplicationFaultsTest {
             .with("broker.session.timeout.ms", "3000")
             .with("broker.heartbeat.interval.ms", "500")
             .with("replica.lag.time.max.ms", "3000")
+            .with("metrics.port", "0")
             .build();
+
+    /** A gauge of a node's /metrics (its port is in the node's start-up line). */
+    private static double metric(int node, String series) throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics on port (\\d+)").matcher(cluster.node(node).outputOfThisLife());
+        assertTrue(m.find(), "node " + node + " serves /metrics");
+        String body = new String(java.net.URI.create("http://127.0.0.1:" + m.group(1) + "/metrics").toURL().openStream().readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        for (String line : body.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError(series + " not in /metrics of node " + node);
+    }
 
     private static String createTopic(String prefix, int minIsr) throws Exception {
         String topic = Clients.uniqueTopic(prefix);
@@ -103,6 +118,8 @@ class ReplicationFaultsTest {
                 System.out.printf("[replication] MEASURED: follower %d left the ISR %d ms after kill -9%n", follower,
                         (System.nanoTime() - t0) / 1_000_000);
             }
+            Await.untilPasses(Duration.ofSeconds(10), () -> assertTrue(metric(leader, "runnel_partitions_under_replicated") >= 1,
+                    "the leader reports an under-replicated partition"));
             ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> producer.send(new ProducerRecord<>(topic, 0, "k", "refused")).get(30, TimeUnit.SECONDS));
             assertInstanceOf(NotEnoughReplicasException.class, refused.getCause(), "Kafka's error: " + refused);
