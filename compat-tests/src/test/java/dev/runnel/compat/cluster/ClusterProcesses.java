@@ -40,7 +40,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 /**
  * N Runnel nodes as child JVMs on loopback ({@code java -cp <test classpath> dev.runnel.broker.Main nI.properties}),
  * configured with Kafka's KRaft keys ({@code process.roles}, {@code node.id}, {@code controller.quorum.voters},
- * {@code listeners}, ...), each with its own free client and controller port and its own {@code log.dirs}.
+ * {@code listeners}, ...), each with its own free client and controller port and its own {@code log.dirs}. A node can
+ * be given another address and a command prefix instead ({@link Builder#host}, {@link Builder#commandPrefix}), e.g. to
+ * run it in a network namespace of its own ({@code NetworkPartitionTest}).
  *
  * <p>Node ids are 1..N. All nodes are started together ({@link #start()} spawns every JVM first, then waits): a lone
  * voter cannot finish an election, so waiting for one node before starting the next would deadlock. A node counts as
@@ -84,6 +86,7 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
     private static final Duration KILL_DEADLINE = Duration.ofSeconds(30);
     private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
     private static final int TAIL_LINES = 60;
+    private static final String LOOPBACK = "127.0.0.1";
 
     private final Path root;
     private final Map<Integer, Node> nodes;
@@ -109,6 +112,8 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
         private final Properties common = new Properties();
         private final Map<Integer, Properties> perNode = new TreeMap<>();
         private final List<String> jvmOptions = new ArrayList<>();
+        private final Map<Integer, String> hosts = new TreeMap<>();
+        private final Map<Integer, List<String>> commandPrefixes = new TreeMap<>();
 
         private Builder() {
         }
@@ -147,6 +152,26 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
             return this;
         }
 
+        /**
+         * The address one node binds, advertises and is reached at (its listeners, {@code advertised.listeners}, its
+         * entry in {@code controller.quorum.voters}, {@link Node#bootstrap()}); {@code 127.0.0.1} unless set. E.g. the
+         * node's address inside a network namespace of its own.
+         */
+        public Builder host(int nodeId, String address) {
+            hosts.put(nodeId, address);
+            return this;
+        }
+
+        /**
+         * Words put before {@code java} in one node's command line, e.g. {@code ip netns exec <namespace>}. The prefix
+         * must exec the JVM in place (as {@code ip netns exec} does), so that the process's pid is the JVM's and
+         * {@link #kill9}, {@link #pause} and {@link #terminate} reach the JVM.
+         */
+        public Builder commandPrefix(int nodeId, String... words) {
+            commandPrefixes.put(nodeId, List.of(words));
+            return this;
+        }
+
         /** Allocates the ports and directories; nothing runs until {@link ClusterProcesses#start()}. */
         public ClusterProcesses build() {
             try {
@@ -159,11 +184,22 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
                     extra.putAll(common);
                     extra.putAll(perNode.getOrDefault(id, new Properties()));
                     nodes.put(id, new Node(id, roles.get(i), ports[2 * i], ports[2 * i + 1], root.resolve("n" + id),
-                            extra, List.copyOf(jvmOptions)));
+                            extra, List.copyOf(jvmOptions), hosts.getOrDefault(id, LOOPBACK),
+                            commandPrefixes.getOrDefault(id, List.of())));
                 }
                 for (Integer id : perNode.keySet()) {
                     if (!nodes.containsKey(id)) {
                         throw new IllegalArgumentException("no node " + id + " for its properties " + perNode.get(id));
+                    }
+                }
+                for (Integer id : hosts.keySet()) {
+                    if (!nodes.containsKey(id)) {
+                        throw new IllegalArgumentException("no node " + id + " for its host " + hosts.get(id));
+                    }
+                }
+                for (Integer id : commandPrefixes.keySet()) {
+                    if (!nodes.containsKey(id)) {
+                        throw new IllegalArgumentException("no node " + id + " for its command prefix " + commandPrefixes.get(id));
                     }
                 }
                 ClusterProcesses cluster = new ClusterProcesses(root, nodes);
@@ -213,6 +249,8 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
         private final Path outputFile;
         private final Properties extra;
         private final List<String> jvmOptions;
+        private final String host;
+        private final List<String> commandPrefix;
         private String quorumVoters;
         private Process process;
         private int lives;
@@ -221,7 +259,7 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
         private boolean paused;
 
         private Node(int id, String roles, int clientPort, int controllerPort, Path home, Properties extra,
-                     List<String> jvmOptions) {
+                     List<String> jvmOptions, String host, List<String> commandPrefix) {
             this.id = id;
             this.roles = roles;
             this.clientPort = clientPort;
@@ -232,6 +270,8 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
             this.outputFile = home.resolve("node.out");
             this.extra = extra;
             this.jvmOptions = jvmOptions;
+            this.host = host;
+            this.commandPrefix = commandPrefix;
         }
 
         public int id() {
@@ -263,14 +303,19 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
             return controllerPort;
         }
 
-        /** {@code 127.0.0.1:<client port>}: this node alone as a bootstrap server. */
-        public String bootstrap() {
-            return "127.0.0.1:" + clientPort;
+        /** The address this node binds and advertises: {@code 127.0.0.1} unless the builder set another. */
+        public String host() {
+            return host;
         }
 
-        /** {@code 127.0.0.1:<controller port>}: for {@code --bootstrap-controller}. */
+        /** {@code <host>:<client port>} ({@code 127.0.0.1:<client port>} by default): this node alone as a bootstrap server. */
+        public String bootstrap() {
+            return host + ":" + clientPort;
+        }
+
+        /** {@code <host>:<controller port>}: for {@code --bootstrap-controller}. */
         public String controllerEndpoint() {
-            return "127.0.0.1:" + controllerPort;
+            return host + ":" + controllerPort;
         }
 
         public Path home() {
@@ -372,18 +417,18 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
             p.setProperty("log.dirs", logDir.toString());
             p.setProperty("group.initial.rebalance.delay.ms", "0");
             if (roles == null) {
-                p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+                p.setProperty("listeners", "PLAINTEXT://" + host + ":" + clientPort);
             } else {
                 p.setProperty("process.roles", roles);
                 p.setProperty("controller.quorum.voters", quorumVoters);
                 List<String> listeners = new ArrayList<>();
                 if (isBroker()) {
-                    listeners.add("PLAINTEXT://127.0.0.1:" + clientPort);
-                    p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+                    listeners.add("PLAINTEXT://" + host + ":" + clientPort);
+                    p.setProperty("advertised.listeners", "PLAINTEXT://" + host + ":" + clientPort);
                     p.setProperty("inter.broker.listener.name", "PLAINTEXT");
                 }
                 if (isVoter()) {
-                    listeners.add("CONTROLLER://127.0.0.1:" + controllerPort);
+                    listeners.add("CONTROLLER://" + host + ":" + controllerPort);
                 }
                 p.setProperty("listeners", String.join(",", listeners));
                 p.setProperty("controller.listener.names", "CONTROLLER");
@@ -415,7 +460,7 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
             Files.createDirectories(logDir);
             writeConfig();
             String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> command = new ArrayList<>();
+            List<String> command = new ArrayList<>(commandPrefix);
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.add("-Xmx256m");
             command.add("-XX:+UseSerialGC");
@@ -439,8 +484,8 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
-            System.out.printf("[cluster] node %d (%s) life %d spawned, pid %d, config %s%n", id, rolesText(), lives,
-                    process.pid(), configFile);
+            System.out.printf("[cluster] node %d (%s) life %d spawned, pid %d, config %s%s%n", id, rolesText(), lives,
+                    process.pid(), configFile, commandPrefix.isEmpty() ? "" : ", through '" + String.join(" ", commandPrefix) + "'");
         }
 
         /** True once this life printed {@value #STARTED_LINE} and (for a broker) its client port accepts connections. */
@@ -452,7 +497,7 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
                 return true;
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", clientPort), 1000);
+                s.connect(new InetSocketAddress(host, clientPort), 1000);
                 return true;
             } catch (IOException notYet) {
                 return false;
@@ -506,7 +551,7 @@ public final class ClusterProcesses implements AutoCloseable, BeforeAllCallback,
         return nodes.values().stream().filter(Node::isVoter).map(Node::id).collect(Collectors.toCollection(LinkedHashSet::new));
     }
 
-    /** {@code controller.quorum.voters} as every node is given it: {@code 1@127.0.0.1:<c1>,...}. */
+    /** {@code controller.quorum.voters} as every node is given it: {@code 1@127.0.0.1:<c1>,...} (each node's host). */
     public String quorumVoters() {
         return nodes.values().stream().filter(Node::isVoter).map(n -> n.id() + "@" + n.controllerEndpoint())
                 .collect(Collectors.joining(","));
