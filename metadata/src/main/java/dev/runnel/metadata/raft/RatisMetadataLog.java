@@ -821,7 +821,12 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         final CompletableFuture<RaftClientReply> reply;
         try {
-            reply = client().async().sendReadOnlyUnordered(MetadataWire.controllerRequest(deadline, request), null);
+            // To the leader this node knows (its own Raft view, or what an observer last heard), not to the one the
+            // Raft client cached: after a failover the client would keep asking the old leader until its own request
+            // timeout, longer than a heartbeat's deadline, and a connected broker would be fenced.
+            final int known = leaderId();
+            final RaftPeerId target = known >= 0 && voters.containsKey(known) ? RaftPeerId.valueOf(peerId(known)) : null;
+            reply = client().async().sendReadOnlyUnordered(MetadataWire.controllerRequest(deadline, request), target);
         } catch (RuntimeException e) {
             if (closed) {
                 result.completeExceptionally(closedException());
