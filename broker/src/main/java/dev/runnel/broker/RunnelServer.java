@@ -171,20 +171,7 @@ public final class RunnelServer implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                ch.close().syncUninterruptibly();
-            }
-            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
-            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
-            timer.stop();
-            GroupsService.closeFor(broker);
-            threads.joinAll();
-            maintenance.close();
-            if (cluster != null) {
-                cluster.close();
-            }
-            topics.close();
-            metrics.close();
+            abandon(ch, metricsServer, boss, workers, timer, broker, threads, maintenance, cluster, topics, metrics);
             throw e instanceof IOException io ? io
                     : new IOException("Cannot listen on " + listener.host() + ":" + listener.port() + ": " + e.getMessage(), e);
         }
@@ -197,16 +184,7 @@ public final class RunnelServer implements AutoCloseable {
             try {
                 cluster.startBroker(advHost, advPort);
             } catch (IOException | RuntimeException e) {
-                ch.close().syncUninterruptibly();
-                boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
-                workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
-                timer.stop();
-                GroupsService.closeFor(broker);
-                threads.joinAll();
-                maintenance.close();
-                cluster.close();
-                topics.close();
-                metrics.close();
+                abandon(ch, metricsServer, boss, workers, timer, broker, threads, maintenance, cluster, topics, metrics);
                 throw e;
             }
         }
@@ -217,6 +195,29 @@ public final class RunnelServer implements AutoCloseable {
                         + " (controller: node " + cluster.controllerId() + ")");
         maintenance.start();
         return new RunnelServer(broker, boss, workers, ch, timer, boundPort, metricsServer, threads, maintenance);
+    }
+
+    /** Undoes a start that failed part way: everything started so far is stopped, in the order close() uses. */
+    private static void abandon(Channel ch, MetricsHttpServer metricsServer, EventLoopGroup boss, EventLoopGroup workers,
+                                HashedWheelTimer timer, Broker broker, ThreadTracker threads, LogMaintenance maintenance,
+                                dev.runnel.broker.cluster.ClusterNode cluster, TopicManager topics, BrokerMetrics metrics) {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        if (ch != null) {
+            ch.close().syncUninterruptibly();
+        }
+        boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        timer.stop();
+        GroupsService.closeFor(broker);
+        threads.joinAll();
+        maintenance.close();
+        if (cluster != null) {
+            cluster.close();
+        }
+        topics.close();
+        metrics.close();
     }
 
     /** The cluster id is kept in the data directory (as Kafka's meta.properties) so it survives restarts. */

@@ -112,26 +112,10 @@ public final class CreateTopicsHandler implements ApiHandler {
                 continue;
             }
             Map<String, String> overrides = new LinkedHashMap<>();
-            Set<String> nullConfigs = new TreeSet<>();
-            for (CreatableTopicConfig c : t.configs) {
-                if (c.value == null) {
-                    nullConfigs.add(c.name);
-                } else {
-                    overrides.put(c.name, c.value);
-                }
-            }
-            if (!nullConfigs.isEmpty()) {
-                local.put(t.name, error(t.name, Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + String.join(",", nullConfigs)));
-                continue;
-            }
-            String badConfig;
-            try {
-                badConfig = TopicConfigs.validate(broker.config(), overrides);
-            } catch (IllegalArgumentException e) {
-                badConfig = e.getMessage();
-            }
-            if (badConfig != null && TopicManager.invalidNameReason(t.name) == null) {
-                local.put(t.name, error(t.name, Errors.INVALID_CONFIG, badConfig));
+            // A bad name is the controller's to report (it checks names first, as Kafka's does).
+            CreatableTopicResult badConfig = TopicManager.invalidNameReason(t.name) == null ? readConfigs(broker, t, overrides) : null;
+            if (badConfig != null) {
+                local.put(t.name, badConfig);
                 continue;
             }
             CreatableTopic f = new CreatableTopic().setName(t.name).setNumPartitions(t.numPartitions)
@@ -180,25 +164,9 @@ public final class CreateTopicsHandler implements ApiHandler {
         }
 
         Map<String, String> overrides = new LinkedHashMap<>();
-        Set<String> nullConfigs = new TreeSet<>();
-        for (CreatableTopicConfig c : t.configs) {
-            if (c.value == null) {
-                nullConfigs.add(c.name);
-            } else {
-                overrides.put(c.name, c.value);
-            }
-        }
-        if (!nullConfigs.isEmpty()) {
-            return error(t.name, Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + String.join(",", nullConfigs));
-        }
-        String badConfig;
-        try {
-            badConfig = TopicConfigs.validate(broker.config(), overrides);
-        } catch (IllegalArgumentException e) {
-            badConfig = e.getMessage(); // the broker's own log.* settings are broken
-        }
+        CreatableTopicResult badConfig = readConfigs(broker, t, overrides);
         if (badConfig != null) {
-            return error(t.name, Errors.INVALID_CONFIG, badConfig);
+            return badConfig;
         }
 
         int partitions;
@@ -280,6 +248,31 @@ public final class CreateTopicsHandler implements ApiHandler {
         }
         ok.configs = configs;
         return ok;
+    }
+
+    /**
+     * Reads a topic's config overrides into {@code out}; the INVALID_CONFIG answer when a value is null or not
+     * acceptable, else null.
+     */
+    private static CreatableTopicResult readConfigs(Broker broker, CreatableTopic t, Map<String, String> out) {
+        Set<String> nullConfigs = new TreeSet<>();
+        for (CreatableTopicConfig c : t.configs) {
+            if (c.value == null) {
+                nullConfigs.add(c.name);
+            } else {
+                out.put(c.name, c.value);
+            }
+        }
+        if (!nullConfigs.isEmpty()) {
+            return error(t.name, Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + String.join(",", nullConfigs));
+        }
+        String badConfig;
+        try {
+            badConfig = TopicConfigs.validate(broker.config(), out);
+        } catch (IllegalArgumentException e) {
+            badConfig = e.getMessage(); // the broker's own log.* settings are broken
+        }
+        return badConfig == null ? null : error(t.name, Errors.INVALID_CONFIG, badConfig);
     }
 
     /** Kafka's message when the cluster has too few brokers for a replication factor (this cluster has one). */
