@@ -204,6 +204,20 @@ public final class GroupsService {
         return r.error();
     }
 
+    /**
+     * The {@code __consumer_offsets} partition that holds {@code groupId}'s records when it has followers (a
+     * replicated offsets topic whose leader is here), else null: commits to it are acknowledged once its in-sync
+     * replicas have them.
+     */
+    public Partition replicatedOffsetsPartitionOf(String groupId) {
+        Topic t = topics.get(OffsetsTopic.NAME);
+        if (cluster == null || t == null || t.partitionCount() == 0) {
+            return null;
+        }
+        Partition p = t.partition(OffsetsTopic.partitionFor(groupId, t.partitionCount()));
+        return p != null && p.isLeader() && p.replicas() != null ? p : null;
+    }
+
     private Partition offsetsPartition(int index, boolean create) {
         if (create && cluster == null && ensureOffsetsTopic() != Errors.NONE) {
             return null;

@@ -7,6 +7,7 @@ import dev.runnel.groupcoord.GroupCoordinator;
 import dev.runnel.wire.ApiMessage;
 import dev.runnel.wire.message.ApiKeys;
 import dev.runnel.wire.message.OffsetCommitRequestData;
+import dev.runnel.wire.message.OffsetCommitResponseData;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -16,13 +17,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class OffsetCommitHandler implements ApiHandler {
     private final GroupCoordinator groups;
+    private final GroupsService service;
 
-    private OffsetCommitHandler(GroupCoordinator groups) {
-        this.groups = groups;
+    private OffsetCommitHandler(GroupsService service) {
+        this.service = service;
+        this.groups = service.coordinator();
     }
 
     public static OffsetCommitHandler create(Broker broker) {
-        return new OffsetCommitHandler(GroupsService.of(broker).coordinator());
+        return new OffsetCommitHandler(GroupsService.of(broker));
     }
 
     @Override
@@ -37,6 +40,45 @@ public final class OffsetCommitHandler implements ApiHandler {
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
-        return groups.commitOffsets(GroupsService.context(ctx), (OffsetCommitRequestData) request).thenApply(r -> r);
+        OffsetCommitRequestData req = (OffsetCommitRequestData) request;
+        CompletableFuture<OffsetCommitResponseData> committed = groups.commitOffsets(GroupsService.context(ctx), req);
+        if (ctx.broker().cluster() == null) {
+            return committed.thenApply(r -> r);
+        }
+        // With a replicated __consumer_offsets, answer once the in-sync replicas have the commit (Kafka's
+        // offsets.commit.required.acks=-1), so an acknowledged commit survives the coordinator's broker.
+        return committed.thenCompose(resp -> {
+            dev.runnel.broker.state.Partition p = service.replicatedOffsetsPartitionOf(req.groupId);
+            if (p == null || !anySucceeded(resp)) {
+                return CompletableFuture.completedFuture((ApiMessage) resp);
+            }
+            return dev.runnel.broker.produce.AcksAllWait.start(p, p.logEndOffset(), commitTimeoutMs(ctx), ctx.broker().timer(),
+                    ctx.broker().metrics()).thenApply(e -> {
+                        if (e != dev.runnel.wire.Errors.NONE) {
+                            // Kafka: a commit the replicas did not confirm in time is retriable for the client.
+                            short code = (e == dev.runnel.wire.Errors.REQUEST_TIMED_OUT ? dev.runnel.wire.Errors.REQUEST_TIMED_OUT
+                                    : dev.runnel.wire.Errors.NOT_COORDINATOR).code();
+                            resp.topics.forEach(t -> t.partitions.forEach(x -> {
+                                if (x.errorCode == 0) {
+                                    x.errorCode = code;
+                                }
+                            }));
+                        }
+                        return (ApiMessage) resp;
+                    });
+        });
+    }
+
+    private static boolean anySucceeded(OffsetCommitResponseData resp) {
+        return resp.topics.stream().anyMatch(t -> t.partitions.stream().anyMatch(p -> p.errorCode == 0));
+    }
+
+    private static long commitTimeoutMs(RequestContext ctx) {
+        String v = ctx.broker().config().get("offsets.commit.timeout.ms");
+        try {
+            return v == null ? 5_000 : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return 5_000;
+        }
     }
 }
