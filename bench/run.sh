@@ -12,7 +12,7 @@
 #   bench/run.sh --cluster-replication [--quick]   only this: a three-node Runnel cluster against a three-node Kafka
 #   cluster (broker processes on loopback, replication factor 3, min.insync.replicas=2): produce 1 KB acks=all and
 #   acks=1 throughput, end-to-end latency under a fixed load, kill -9 of a partition leader -> next acknowledged write
-#   (about 20-25 minutes plus waits for a quiet machine; --quick about 5); writes
+#   (about 12 minutes plus waits for a quiet machine; --quick about 5); writes
 #   bench/results/<date>-cluster-replication.md. Runnel is built from a clean export of HEAD (git archive) under
 #   bench/target/runnel-src, so other work in the tree is not measured. Settings in harness/src/.../ClusterReplication.java.
 # Environment: KAFKA_VERSION (default 4.3.1, the reference for ratios), KAFKA_SECOND_VERSION (default 3.9.2,

@@ -58,6 +58,8 @@ public final class ClusterReplication {
         final long recordsAll = Long.getLong("bench.recordsAll", quick ? 30_000 : 100_000);
         final long recordsOne = Long.getLong("bench.recordsOne", quick ? 30_000 : 100_000);
         final int partitions = Integer.getInteger("bench.partitions", 3);
+        /** Unmeasured acks=all records sent to a fresh cluster first, so JIT compilation of new JVMs is not measured. */
+        final long warmupRecords = Long.getLong("bench.warmupRecords", quick ? 10_000 : 50_000);
         final int e2eRecords = Integer.getInteger("bench.e2eRecords", quick ? 300 : 1_000);
         final long loadRate = Long.getLong("bench.loadRate", 2_000);
         final int loadSeconds = Integer.getInteger("bench.loadSeconds", quick ? 15 : 40);
@@ -240,8 +242,16 @@ public final class ClusterReplication {
                     new NewTopic("rep-all", s.partitions, (short) 3).configs(topicConfig),
                     new NewTopic("rep-one", s.partitions, (short) 3).configs(topicConfig),
                     new NewTopic("rep-load", s.partitions, (short) 3).configs(topicConfig),
-                    new NewTopic("rep-e2e", 1, (short) 3).configs(topicConfig)));
-            awaitFullIsr(admin, List.of("rep-all", "rep-one", "rep-load", "rep-e2e"), Duration.ofSeconds(90));
+                    new NewTopic("rep-e2e", 1, (short) 3).configs(topicConfig),
+                    new NewTopic("rep-warmup", s.partitions, (short) 3).configs(topicConfig)));
+            awaitFullIsr(admin, List.of("rep-all", "rep-one", "rep-load", "rep-e2e", "rep-warmup"), Duration.ofSeconds(90));
+        }
+        if (s.warmupRecords > 0) {
+            double cpu = c.cpuSeconds();
+            Tools.ProduceResult w = tools.produce(bootstrap, "rep-warmup", s.warmupRecords, 1024, "acks=all");
+            c.checkAlive();
+            Harness.log(String.format("  warm-up (not measured): %d records acks=all, %.1f MB/s, brokers' CPU %.1f s",
+                    s.warmupRecords, w.mbPerSec(), c.cpuSeconds() - cpu));
         }
         if (s.part("throughput")) {
             String la = Harness.loadAvg();
@@ -941,7 +951,8 @@ public final class ClusterReplication {
             return "`java " + heap + " -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 "
                     + "-XX:+ExplicitGCInvokesConcurrent kafka.Kafka nI.properties` (kafka-run-class.sh's performance options), "
                     + "each node's storage formatted with `kafka.tools.StorageTool format -t <one cluster id> -c nI.properties` "
-                    + "before launch (not timed), log4j 2 at WARN to the console";
+                    + "before launch (not timed); a log4j 2 file at WARN is passed, but the classpath from Maven Central has no "
+                    + "SLF4J binding, so Kafka logs nothing at all (SLF4J's no-operation logger), which if anything favours Kafka";
         }
 
         private static String randomClusterId() {
@@ -1124,7 +1135,9 @@ public final class ClusterReplication {
                 .append("launched as ").append(RunnelCluster.launch(s.heap)).append(".\n");
         b.append("- Launch: the three processes of a cluster are spawned together; the cluster is used once an Admin client on ")
                 .append("the three bootstrap servers lists 3 brokers; topics are created through it (retried while fewer than 3 ")
-                .append("brokers are registered) and used once every partition has a leader and 3 replicas in its ISR. After each ")
+                .append("brokers are registered) and used once every partition has a leader and 3 replicas in its ISR. Then, not ")
+                .append("measured, a warm-up: `ProducerPerformance` sends ").append(s.warmupRecords).append(" records of 1 KB with ")
+                .append("`acks=all` to a topic of its own (so the three new JVMs have compiled their hot paths before rows 1–3). After each ")
                 .append("round the cluster is torn down with SIGKILL and its directory deleted.\n");
         b.append("- Rows 1–2: `ProducerPerformance --bootstrap-server <the three> --num-records ").append(s.recordsAll)
                 .append(" --record-size 1024 --throughput -1 --command-property acks=all` (idempotence on, the producer's ")
