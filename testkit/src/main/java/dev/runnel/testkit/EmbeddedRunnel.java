@@ -263,7 +263,7 @@ public final class EmbeddedRunnel implements AutoCloseable {
             }
         } finally {
             if (deleteDataDir) {
-                deleteRecursively(dataDir);
+                deleteRecursively(dataDir, "broker's data directory");
             }
         }
     }
@@ -276,7 +276,8 @@ public final class EmbeddedRunnel implements AutoCloseable {
         return s;
     }
 
-    private static void deleteRecursively(Path dir) {
+    /** Deletes {@code dir} and everything under it; a failure is logged as about {@code what}, never thrown. */
+    static void deleteRecursively(Path dir, String what) {
         if (dir == null) {
             return;
         }
@@ -297,7 +298,7 @@ public final class EmbeddedRunnel implements AutoCloseable {
         } catch (NoSuchFileException e) {
             // already gone
         } catch (IOException e) {
-            LOG.warn("Could not delete the broker's data directory {}: {}", dir, e.toString());
+            LOG.warn("Could not delete the {} {}: {}", what, dir, e.toString());
         }
     }
 

@@ -13,12 +13,8 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -241,7 +237,7 @@ public final class EmbeddedRunnelCluster implements AutoCloseable {
                 if (attempt < START_ATTEMPTS && causedByBind(e)) {
                     LOG.info("A port of the cluster was taken before it could bind ({}); trying other ports", e.toString());
                     // The quorum's membership (with the old ports) may already be in the nodes' directories.
-                    nodes.values().forEach(n -> deleteRecursively(n.dataDir));
+                    nodes.values().forEach(n -> EmbeddedRunnel.deleteRecursively(n.dataDir, "cluster node's data directory"));
                     continue;
                 }
                 throw e;
@@ -735,7 +731,7 @@ public final class EmbeddedRunnelCluster implements AutoCloseable {
         onEach(running, "leave-quorum", EmbeddedRunnelCluster::leaveQuorum);
         onEach(running, "stop", RunnelServer::close);
         if (deleteRoot) {
-            deleteRecursively(root);
+            EmbeddedRunnel.deleteRecursively(root, "cluster's data directory");
         }
         LOG.info("Embedded Runnel cluster of {} nodes closed in {} ms", nodes.size(), (System.nanoTime() - t0) / 1_000_000);
     }
@@ -772,28 +768,6 @@ public final class EmbeddedRunnelCluster implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("the cluster is closed");
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (NoSuchFileException e) {
-            // already gone
-        } catch (IOException e) {
-            LOG.warn("Could not delete the cluster's data directory {}: {}", dir, e.toString());
         }
     }
 

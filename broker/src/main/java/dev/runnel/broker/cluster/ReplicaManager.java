@@ -168,7 +168,7 @@ public final class ReplicaManager implements AutoCloseable {
                     } else if ((state == null && reg.replicas().size() > 1)
                             || (state != null && !state.replicas().equals(reg.replicas()))) {
                         // The replica set changed under the same leader (a reassignment): new bookkeeping, same epoch.
-                        org.slf4j.LoggerFactory.getLogger(ReplicaManager.class).info("Replicas of {} are now {} (ISR {})", key,
+                        LOG.info("Replicas of {} are now {} (ISR {})", key,
                                 reg.replicas(), reg.isr());
                         dev.runnel.log.EpochEndOffset start = p.endOffsetForEpoch(reg.leaderEpoch() - 1);
                         long epochStart = start == null || start.endOffset() < 0 ? 0 : start.endOffset();

@@ -92,13 +92,6 @@ final class ClusterMetadataResponder {
                 .setName(t.name()).setTopicId(t.id()).setIsInternal(TopicConfigs.isInternalTopicName(t.name()));
         List<MetadataResponseData.MetadataResponsePartition> parts = new ArrayList<>(t.partitionCount());
         for (PartitionRegistration p : t.partitions().values()) {
-            List<Integer> offline = new ArrayList<>();
-            for (int r : p.replicas()) {
-                BrokerRegistration b = img.broker(r);
-                if (b == null || b.fenced()) {
-                    offline.add(r);
-                }
-            }
             parts.add(new MetadataResponseData.MetadataResponsePartition()
                     .setErrorCode(p.hasLeader() ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
                     .setPartitionIndex(p.partition())
@@ -106,7 +99,7 @@ final class ClusterMetadataResponder {
                     .setLeaderEpoch(p.leaderEpoch())
                     .setReplicaNodes(new ArrayList<>(p.replicas()))
                     .setIsrNodes(new ArrayList<>(p.isr()))
-                    .setOfflineReplicas(offline));
+                    .setOfflineReplicas(img.offlineReplicas(p)));
         }
         mt.partitions = parts;
         return mt;

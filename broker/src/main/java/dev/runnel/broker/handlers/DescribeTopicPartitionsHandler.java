@@ -5,7 +5,6 @@ import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.broker.state.Topic;
 import dev.runnel.broker.state.TopicConfigs;
-import dev.runnel.metadata.image.BrokerRegistration;
 import dev.runnel.metadata.image.MetadataImage;
 import dev.runnel.metadata.image.PartitionRegistration;
 import dev.runnel.metadata.image.TopicImage;
@@ -91,14 +90,8 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                 if (t != null) {
                     id = t.id();
                     for (PartitionRegistration p : t.partitions().values()) {
-                        List<Integer> offline = new ArrayList<>();
-                        for (int r : p.replicas()) {
-                            BrokerRegistration b = image.broker(r);
-                            if (b == null || b.fenced()) {
-                                offline.add(r);
-                            }
-                        }
-                        partitions.add(new PartitionState(p.partition(), p.leader(), p.leaderEpoch(), p.replicas(), p.isr(), offline));
+                        partitions.add(new PartitionState(p.partition(), p.leader(), p.leaderEpoch(), p.replicas(), p.isr(),
+                                image.offlineReplicas(p)));
                     }
                 }
             } else {

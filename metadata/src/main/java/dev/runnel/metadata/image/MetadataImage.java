@@ -98,6 +98,18 @@ public final class MetadataImage {
         return name == null ? null : topics.get(name);
     }
 
+    /** A partition's replicas on brokers that are not registered or are fenced (Metadata's offline replicas). */
+    public List<Integer> offlineReplicas(PartitionRegistration p) {
+        List<Integer> offline = new ArrayList<>();
+        for (int r : p.replicas()) {
+            BrokerRegistration b = brokers.get(r);
+            if (b == null || b.fenced()) {
+                offline.add(r);
+            }
+        }
+        return offline;
+    }
+
     /** A resource's config overrides (empty if none). */
     public Map<String, String> configs(byte type, String name) {
         return configs.getOrDefault(new ConfigKey(type, name), Map.of());
