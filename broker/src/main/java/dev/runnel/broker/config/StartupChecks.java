@@ -1,6 +1,7 @@
 package dev.runnel.broker.config;
 
 import dev.runnel.broker.BrokerConfig;
+import dev.runnel.broker.cluster.MetaProperties;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -59,7 +60,8 @@ public final class StartupChecks {
     }
 
     /**
-     * The log directories exist (created if need be), are directories and are writable.
+     * The log directories exist (created if need be), are directories, are writable and do not belong to another
+     * node.
      *
      * @throws ConfigDef.ConfigException naming the directory and the fix
      */
@@ -79,6 +81,13 @@ public final class StartupChecks {
             if (!Files.isWritable(abs)) {
                 throw new ConfigDef.ConfigException("log.dirs", dir.toString(), "log.dirs: " + abs + " is not writable by user "
                         + System.getProperty("user.name") + ": give this user write access or set log.dirs to a writable directory");
+            }
+            // A directory of another node (Kafka's meta.properties names it) is refused, as Kafka does.
+            try {
+                MetaProperties.read(abs).checkNode(config.nodeId());
+            } catch (IOException e) {
+                throw new ConfigDef.ConfigException("log.dirs", dir.toString(), "log.dirs: " + oneLine(e)
+                        + ": fix or remove that meta.properties, or set log.dirs to this node's directory");
             }
         }
     }

@@ -89,7 +89,7 @@ class StartupFailuresTest {
     }
 
     @Test
-    void aMissingConfigFileOrALogDirThatIsAFileIsOneLine() throws Exception {
+    void aMissingConfigFileALogDirThatIsAFileOrOfAnotherNodeIsOneLine() throws Exception {
         Path missing = home.resolve("no-such.properties");
         Run run = run(List.of(missing.toString()), Map.of());
         assertEquals(1, run.exitCode, run.output);
@@ -102,6 +102,14 @@ class StartupFailuresTest {
         assertEquals(1, onFile.exitCode, onFile.output);
         assertTrue(onFile.onlyErrorLine().contains("log.dirs: " + file + " is a file, not a directory"), onFile.output);
         onFile.assertNoStackTrace();
+
+        // a directory Kafka (or another Runnel node) formatted for node 2
+        Files.writeString(data.resolve("meta.properties"), "version=1\ncluster.id=abcdefghijklmnopqrstuv\nnode.id=2\n");
+        Run foreign = runBroker(Map.of(), Map.of());
+        assertEquals(1, foreign.exitCode, foreign.output);
+        assertTrue(foreign.onlyErrorLine().contains("The log directory " + data + " belongs to node 2 (its meta.properties says "
+                + "node.id=2), but this node is configured with node.id=1"), foreign.output);
+        foreign.assertNoStackTrace();
     }
 
     @Test
