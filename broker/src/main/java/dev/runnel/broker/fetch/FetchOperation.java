@@ -76,6 +76,10 @@ public final class FetchOperation implements Partition.AppendListener {
             return request;
         }
 
+        public FetchResponseData.PartitionData response() {
+            return response;
+        }
+
         public long fetchOffset() {
             return request.fetchOffset;
         }
