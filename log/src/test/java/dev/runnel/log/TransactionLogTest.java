@@ -410,4 +410,36 @@ class TransactionLogTest {
             assertEquals(before, allIndexed(log));
         }
     }
+
+    @Test
+    void compactionNeverCleansAnOpenTransaction() throws IOException {
+        LogConfig cfg = small().withCleanup(LogConfig.Cleanup.defaults().withPolicy("compact").withDeleteRetentionMs(10_000));
+        try (PartitionLog log = open(cfg)) {
+            long open = txData(log, 5, 2);
+            for (int i = 0; i < 30; i++) {
+                plain(log, "filler-" + i); // one key, rewritten: most of it is cleanable
+            }
+            assertTrue(log.segmentCount() > 3);
+            assertEquals(open, log.lastStableOffset());
+            assertEquals(null, log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES),
+                    "the first segment holds an open transaction: nothing from it on is cleaned");
+            marker(log, 5, true);
+            LogCleaner.Result r = log.clean(true, LogCleaner.DEFAULT_MAX_MAP_ENTRIES);
+            assertTrue(r != null && r.recordsRemoved() > 0, String.valueOf(r));
+        }
+    }
+
+    @Test
+    void aControlBatchWithoutAMarkerIsRefusedAndClientsCannotWriteMarkers() throws IOException {
+        try (PartitionLog log = open(LogConfig.defaults())) {
+            long open = txData(log, 1, 1);
+            ByteBuffer garbage = new BatchBuilder().producer(1, (short) 0, -1).transactional(true).control(true)
+                    .append(T0, "not-a-marker", "x").build();
+            assertEquals(LogErrors.INVALID_RECORD, log.append(garbage, 0, AppendOrigin.COORDINATOR).errorCode());
+            AppendResult fromClient = log.append(EndTxnMarker.batch(1, (short) 0, 0, false, T0), 0);
+            assertFalse(fromClient.isOk(), "a producer cannot end a transaction by writing a marker itself");
+            assertEquals(open, log.lastStableOffset());
+            assertTrue(allIndexed(log).isEmpty());
+        }
+    }
 }
