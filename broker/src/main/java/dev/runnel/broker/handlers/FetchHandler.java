@@ -5,6 +5,7 @@ import dev.runnel.broker.fetch.FetchOperation;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.broker.state.Topic;
+import dev.runnel.replication.leader.ReplicaFetchCheck;
 import dev.runnel.wire.ApiMessage;
 import dev.runnel.wire.Errors;
 import dev.runnel.wire.message.ApiKeys;
@@ -103,9 +104,14 @@ public final class FetchHandler implements ApiHandler {
 
         int replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
         if (replicaId >= 0 && broker.cluster() != null) {
-            // A follower's fetch offset is its log end offset: the leader's bookkeeping (and high watermark) moves.
+            // A follower's fetch offset is its log end offset: the leader's bookkeeping (and high watermark) moves —
+            // for a fetch that will be answered with records only (not fenced, in range, not diverging).
             for (FetchOperation.Slot s : slots) {
-                if (s.error() == Errors.NONE && s.partition() != null) {
+                Partition p = s.partition();
+                if (s.error() == Errors.NONE && p != null && ReplicaFetchCheck.countsAsProgress(
+                        s.request().currentLeaderEpoch, p.leaderEpoch(), s.fetchOffset(),
+                        version >= 12 ? s.request().lastFetchedEpoch : -1, p.logStartOffset(), p.logEndOffset(),
+                        p::endOffsetForEpoch)) {
                     broker.cluster().replicaManager().onFollowerFetch(s.partition(), replicaId, s.fetchOffset());
                 }
             }
