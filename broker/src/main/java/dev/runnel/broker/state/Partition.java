@@ -213,8 +213,16 @@ public final class Partition {
      * a view of a request frame.
      */
     public AppendResult appendAsLeader(ByteBuffer records) {
+        return appendAsLeader(records, dev.runnel.log.AppendOrigin.CLIENT);
+    }
+
+    /**
+     * {@link #appendAsLeader(ByteBuffer)} for the broker's own writers: {@code COORDINATOR} skips the producer checks
+     * meant for clients (sequence numbers, duplicates), as for transaction markers and transactional offset commits.
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, dev.runnel.log.AppendOrigin origin) {
         int size = records.remaining();
-        AppendResult r = log.append(records, leaderEpoch);
+        AppendResult r = log.append(records, leaderEpoch, origin);
         if (r.isOk() && !r.duplicate()) {
             dev.runnel.replication.leader.LeaderState followers = replicas;
             if (followers == null) {
