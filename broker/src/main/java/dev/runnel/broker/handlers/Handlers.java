@@ -28,6 +28,7 @@ public final class Handlers {
         register.accept(new DescribeTopicPartitionsHandler());
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
+        register.accept(new DescribeProducersHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));
