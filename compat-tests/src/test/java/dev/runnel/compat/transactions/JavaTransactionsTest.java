@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the coordinator's timeout abort, and what a read_uncommitted reader and the admin client see of it.
  */
 @Tag("java-client")
-class TransactionalProducerTest {
+class JavaTransactionsTest {
     private static final int CONTROL = 0x20;
     private static final int TRANSACTIONAL = 0x10;
 
