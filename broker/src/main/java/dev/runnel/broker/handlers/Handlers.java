@@ -42,5 +42,12 @@ public final class Handlers {
         register.accept(ListGroupsHandler.create(broker));
         register.accept(DeleteGroupsHandler.create(broker));
         register.accept(OffsetDeleteHandler.create(broker));
+        register.accept(AddPartitionsToTxnHandler.create(broker));
+        register.accept(AddOffsetsToTxnHandler.create(broker));
+        register.accept(EndTxnHandler.create(broker));
+        register.accept(WriteTxnMarkersHandler.create(broker));
+        register.accept(TxnOffsetCommitHandler.create(broker));
+        register.accept(DescribeTransactionsHandler.create(broker));
+        register.accept(ListTransactionsHandler.create(broker));
     }
 }
