@@ -1057,10 +1057,14 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * The last stable offset: min(high watermark, first offset of the earliest transaction not yet decided, or
-     * decided by a marker above the high watermark). read_committed consumers read below it. Lock-free.
+     * decided by a marker above the high watermark, but not below the log start offset). read_committed consumers
+     * read below it. Lock-free.
      */
     public long lastStableOffset() {
-        return txns.lastStableOffset(highWatermark);
+        long hw = highWatermark;
+        // As Kafka: an open transaction whose first batches were deleted (retention, DeleteRecords) pins the LSO at
+        // the log start offset, never below it, where no read could ever start.
+        return Math.min(hw, Math.max(txns.firstUnstableOffset(hw), logStartOffset));
     }
 
     /** Open transactions as (producer id, first offset) pairs, oldest first. */
@@ -1368,7 +1372,7 @@ public final class PartitionLog implements AutoCloseable {
 
     /** The first offset of the earliest undecided (or not yet replicated) transaction, or Long.MAX_VALUE. */
     long firstUnstableOffset() {
-        return txns.firstUnstableOffset(highWatermark);
+        return Math.max(txns.firstUnstableOffset(highWatermark), logStartOffset);
     }
 
     /** Every aborted transaction indexed in the log whose first offset is below {@code offset}. */
