@@ -1469,6 +1469,16 @@ public final class PartitionLog implements AutoCloseable {
 
     // ------------------------------------------------------------------ flush, truncate, close, delete
 
+    /** The offset below which the log is known to be on disk (fsynced): recovery after a crash starts there. */
+    public long recoveryPoint() {
+        lock.lock();
+        try {
+            return recoveryPoint;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Fsyncs all unflushed data and indexes and advances the recovery point to the log end offset. */
     public void flush() throws IOException {
         lock.lock();
