@@ -17,7 +17,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +33,6 @@ class TransactionalProducerTest {
     static String bootstrap;
 
     @Test
-    @Disabled("needs the transaction coordinator of issue 11 (FindCoordinator type 1, InitProducerId with a "
-            + "transactional id, AddPartitionsToTxn, EndTxn, WriteTxnMarkers): branch txn-coord, not wired into the "
-            + "broker yet. Remove this line once it is merged.")
     void commitIsVisibleToReadCommittedAndAbortIsNot() throws Exception {
         Properties pp = new Properties();
         pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
