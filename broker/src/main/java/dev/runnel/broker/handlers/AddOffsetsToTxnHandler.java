@@ -46,19 +46,19 @@ public final class AddOffsetsToTxnHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         AddOffsetsToTxnRequestData req = (AddOffsetsToTxnRequestData) request;
-        Errors error;
         if (req.groupId == null || req.groupId.isEmpty()) {
-            error = Errors.INVALID_GROUP_ID;
-        } else if (groups.ensureOffsetsTopic() != Errors.NONE) {
-            error = Errors.COORDINATOR_NOT_AVAILABLE;
-        } else {
-            int partition = groups.coordinator().partitionFor(req.groupId);
-            error = coordinator.addPartitions(req.transactionalId, req.producerId, req.producerEpoch,
-                    List.of(new TxnPartition(OffsetsTopic.NAME, partition)));
-            if (error == Errors.PRODUCER_FENCED && ctx.apiVersion() < 2) {
-                error = Errors.INVALID_PRODUCER_EPOCH;
-            }
+            return CompletableFuture.completedFuture(new AddOffsetsToTxnResponseData().setErrorCode(Errors.INVALID_GROUP_ID.code()));
         }
-        return CompletableFuture.completedFuture(new AddOffsetsToTxnResponseData().setErrorCode(error.code()));
+        if (groups.ensureOffsetsTopic() != Errors.NONE) {
+            return CompletableFuture.completedFuture(new AddOffsetsToTxnResponseData()
+                    .setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()));
+        }
+        int partition = groups.coordinator().partitionFor(req.groupId);
+        short version = ctx.apiVersion();
+        return coordinator.addPartitions(req.transactionalId, req.producerId, req.producerEpoch,
+                List.of(new TxnPartition(OffsetsTopic.NAME, partition))).thenApply(e -> {
+                    Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
+                    return new AddOffsetsToTxnResponseData().setErrorCode(error.code());
+                });
     }
 }

@@ -57,18 +57,24 @@ public final class AddPartitionsToTxnHandler implements ApiHandler {
             AddPartitionsToTxnTransaction txn = new AddPartitionsToTxnTransaction().setTransactionalId(req.v3AndBelowTransactionalId)
                     .setProducerId(req.v3AndBelowProducerId).setProducerEpoch(req.v3AndBelowProducerEpoch)
                     .setVerifyOnly(false).setTopics(req.v3AndBelowTopics);
-            resp.resultsByTopicV3AndBelow = handleOne(ctx, txn, version);
-            return CompletableFuture.completedFuture(resp);
+            return handleOne(ctx, txn, version).thenApply(results -> {
+                resp.resultsByTopicV3AndBelow = results;
+                return resp;
+            });
         }
         resp.errorCode = Errors.NONE.code();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
         for (AddPartitionsToTxnTransaction txn : req.transactions) {
-            resp.resultsByTransaction.add(new AddPartitionsToTxnResponseData.AddPartitionsToTxnResult()
-                    .setTransactionalId(txn.transactionalId).setTopicResults(handleOne(ctx, txn, version)));
+            AddPartitionsToTxnResponseData.AddPartitionsToTxnResult result = new AddPartitionsToTxnResponseData.AddPartitionsToTxnResult()
+                    .setTransactionalId(txn.transactionalId);
+            resp.resultsByTransaction.add(result);
+            all.add(handleOne(ctx, txn, version).thenAccept(result::setTopicResults));
         }
-        return CompletableFuture.completedFuture(resp);
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).thenApply(v -> resp);
     }
 
-    private List<AddPartitionsToTxnTopicResult> handleOne(RequestContext ctx, AddPartitionsToTxnTransaction txn, short version) {
+    private CompletableFuture<List<AddPartitionsToTxnTopicResult>> handleOne(RequestContext ctx, AddPartitionsToTxnTransaction txn,
+                                                                             short version) {
         Map<TxnPartition, Errors> results = new LinkedHashMap<>();
         List<TxnPartition> partitions = new ArrayList<>();
         boolean unknown = false;
@@ -83,18 +89,23 @@ public final class AddPartitionsToTxnHandler implements ApiHandler {
                 }
             }
         }
+        CompletableFuture<Void> decided;
         if (unknown) {
             partitions.forEach(p -> results.putIfAbsent(p, Errors.OPERATION_NOT_ATTEMPTED));
+            decided = CompletableFuture.completedFuture(null);
         } else if (txn.verifyOnly) {
             results.putAll(coordinator.verifyPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions));
+            decided = CompletableFuture.completedFuture(null);
         } else {
-            Errors e = coordinator.addPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions);
-            if (e == Errors.PRODUCER_FENCED && version < 2) {
-                e = Errors.INVALID_PRODUCER_EPOCH;
-            }
-            Errors error = e;
-            partitions.forEach(p -> results.put(p, error));
+            decided = coordinator.addPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions).thenAccept(e -> {
+                Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
+                partitions.forEach(p -> results.put(p, error));
+            });
         }
+        return decided.thenApply(v -> byTopic(results));
+    }
+
+    private static List<AddPartitionsToTxnTopicResult> byTopic(Map<TxnPartition, Errors> results) {
         Map<String, AddPartitionsToTxnTopicResult> byTopic = new LinkedHashMap<>();
         results.forEach((p, e) -> byTopic.computeIfAbsent(p.topic(), n -> new AddPartitionsToTxnTopicResult().setName(n))
                 .resultsByPartition.add(new AddPartitionsToTxnPartitionResult().setPartitionIndex(p.partition())

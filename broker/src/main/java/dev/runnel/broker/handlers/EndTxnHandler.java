@@ -40,10 +40,10 @@ public final class EndTxnHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         EndTxnRequestData req = (EndTxnRequestData) request;
-        Errors error = coordinator.endTransaction(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
-        if (error == Errors.PRODUCER_FENCED && ctx.apiVersion() < 2) {
-            error = Errors.INVALID_PRODUCER_EPOCH;
-        }
-        return CompletableFuture.completedFuture(new EndTxnResponseData().setErrorCode(error.code()));
+        short version = ctx.apiVersion();
+        return coordinator.endTransaction(req.transactionalId, req.producerId, req.producerEpoch, req.committed).thenApply(e -> {
+            Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
+            return new EndTxnResponseData().setErrorCode(error.code());
+        });
     }
 }

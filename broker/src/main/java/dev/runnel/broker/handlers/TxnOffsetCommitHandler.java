@@ -18,13 +18,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class TxnOffsetCommitHandler implements ApiHandler {
     private final GroupCoordinator groups;
+    private final GroupsService service;
 
-    private TxnOffsetCommitHandler(GroupCoordinator groups) {
-        this.groups = groups;
+    private TxnOffsetCommitHandler(GroupsService service) {
+        this.service = service;
+        this.groups = service.coordinator();
     }
 
     public static TxnOffsetCommitHandler create(Broker broker) {
-        return new TxnOffsetCommitHandler(GroupsService.of(broker).coordinator());
+        return new TxnOffsetCommitHandler(GroupsService.of(broker));
     }
 
     @Override
@@ -40,7 +42,26 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         short version = ctx.apiVersion();
-        return groups.commitTransactionalOffsets(GroupsService.context(ctx), (TxnOffsetCommitRequestData) request).thenApply(r -> {
+        TxnOffsetCommitRequestData req = (TxnOffsetCommitRequestData) request;
+        return groups.commitTransactionalOffsets(GroupsService.context(ctx), req).thenCompose(r -> {
+            // With a replicated __consumer_offsets, answer once the in-sync replicas have the offsets (as OffsetCommit).
+            dev.runnel.broker.state.Partition p = service.replicatedOffsetsPartitionOf(req.groupId);
+            if (p == null || r.topics.stream().noneMatch(t -> t.partitions.stream().anyMatch(x -> x.errorCode == 0))) {
+                return CompletableFuture.completedFuture(r);
+            }
+            return dev.runnel.broker.produce.AcksAllWait.start(p, p.logEndOffset(), 5_000, ctx.broker().timer(),
+                    ctx.broker().metrics()).thenApply(e -> {
+                        if (e != Errors.NONE) {
+                            short code = (e == Errors.REQUEST_TIMED_OUT ? Errors.REQUEST_TIMED_OUT : Errors.NOT_COORDINATOR).code();
+                            r.topics.forEach(t -> t.partitions.forEach(x -> {
+                                if (x.errorCode == 0) {
+                                    x.errorCode = code;
+                                }
+                            }));
+                        }
+                        return r;
+                    });
+        }).thenApply(r -> {
             if (version < 3) {
                 for (TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic t : r.topics) {
                     for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition p : t.partitions) {

@@ -40,6 +40,7 @@ public final class WriteTxnMarkersHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         WriteTxnMarkersRequestData req = (WriteTxnMarkersRequestData) request;
         WriteTxnMarkersResponseData resp = new WriteTxnMarkersResponseData();
+        java.util.List<CompletableFuture<Void>> appends = new java.util.ArrayList<>();
         for (WriteTxnMarkersRequestData.WritableTxnMarker m : req.markers) {
             WriteTxnMarkersResponseData.WritableTxnMarkerResult mr = new WriteTxnMarkersResponseData.WritableTxnMarkerResult()
                     .setProducerId(m.producerId);
@@ -47,14 +48,16 @@ public final class WriteTxnMarkersHandler implements ApiHandler {
                 WriteTxnMarkersResponseData.WritableTxnMarkerTopicResult tr =
                         new WriteTxnMarkersResponseData.WritableTxnMarkerTopicResult().setName(t.name);
                 for (int p : t.partitionIndexes) {
-                    Errors e = markers.appendLocal(t.name, p, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch);
-                    tr.partitions.add(new WriteTxnMarkersResponseData.WritableTxnMarkerPartitionResult().setPartitionIndex(p)
-                            .setErrorCode(e.code()));
+                    WriteTxnMarkersResponseData.WritableTxnMarkerPartitionResult pr =
+                            new WriteTxnMarkersResponseData.WritableTxnMarkerPartitionResult().setPartitionIndex(p);
+                    tr.partitions.add(pr);
+                    appends.add(markers.appendLocal(t.name, p, m.producerId, m.producerEpoch, m.transactionResult,
+                            m.coordinatorEpoch).thenAccept(e -> pr.setErrorCode(e.code())));
                 }
                 mr.topics.add(tr);
             }
             resp.markers.add(mr);
         }
-        return CompletableFuture.completedFuture(resp);
+        return CompletableFuture.allOf(appends.toArray(new CompletableFuture[0])).thenApply(v -> resp);
     }
 }

@@ -43,8 +43,11 @@ public final class MarkerWriter implements TxnMarkerWriter {
     private final Map<Integer, InterBrokerChannel> channels = new ConcurrentHashMap<>();
     private final ExecutorService senders;
 
-    MarkerWriter(Broker broker, GroupsService groups) {
+    private final long replicationTimeoutMs;
+
+    MarkerWriter(Broker broker, GroupsService groups, long replicationTimeoutMs) {
         this.broker = broker;
+        this.replicationTimeoutMs = replicationTimeoutMs;
         this.cluster = broker.cluster();
         this.groups = groups;
         this.senders = cluster == null ? null : Executors.newCachedThreadPool(r -> {
@@ -59,6 +62,7 @@ public final class MarkerWriter implements TxnMarkerWriter {
                                                               int coordinatorEpoch, Set<TxnPartition> partitions) {
         Map<TxnPartition, Errors> results = new ConcurrentHashMap<>();
         Map<Integer, List<TxnPartition>> remote = new HashMap<>();
+        List<CompletableFuture<Void>> local = new ArrayList<>();
         for (TxnPartition p : partitions) {
             Topic topic = broker.topics().get(p.topic());
             if (topic == null || p.partition() >= topic.partitionCount()) {
@@ -75,12 +79,10 @@ public final class MarkerWriter implements TxnMarkerWriter {
                 }
                 continue;
             }
-            results.put(p, appendLocal(p.topic(), p.partition(), producerId, producerEpoch, commit, coordinatorEpoch));
+            local.add(appendLocal(p.topic(), p.partition(), producerId, producerEpoch, commit, coordinatorEpoch)
+                    .thenAccept(e -> results.put(p, e)));
         }
-        if (remote.isEmpty()) {
-            return CompletableFuture.completedFuture(results);
-        }
-        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        List<CompletableFuture<Void>> sends = new ArrayList<>(local);
         for (Map.Entry<Integer, List<TxnPartition>> e : remote.entrySet()) {
             sends.add(CompletableFuture.runAsync(() -> send(e.getKey(), e.getValue(), producerId, producerEpoch, commit,
                     coordinatorEpoch, results), senders));
@@ -89,32 +91,37 @@ public final class MarkerWriter implements TxnMarkerWriter {
     }
 
     /**
-     * Appends one marker to a partition this node leads (also the broker side of WriteTxnMarkers). Returns NONE, or the
-     * error to report for the partition.
+     * Appends one marker to a partition this node leads (also the broker side of WriteTxnMarkers). Completes with
+     * NONE once the marker is durable (on a replicated partition: once the in-sync replicas have it, as Kafka's
+     * acks=-1 for markers), or with the error to report for the partition.
      */
-    public Errors appendLocal(String topicName, int index, long producerId, short producerEpoch, boolean commit,
-                              int coordinatorEpoch) {
+    public CompletableFuture<Errors> appendLocal(String topicName, int index, long producerId, short producerEpoch,
+                                                 boolean commit, int coordinatorEpoch) {
         Partition partition = broker.topics().partition(topicName, index);
         if (partition == null) {
-            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            return CompletableFuture.completedFuture(Errors.UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (cluster != null && !partition.isLeader()) {
-            return Errors.NOT_LEADER_OR_FOLLOWER;
+            return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
         }
         AppendResult r;
         try {
             r = partition.appendAsLeader(TxnMarkerBatch.build(producerId, producerEpoch, commit, coordinatorEpoch,
                     System.currentTimeMillis()), AppendOrigin.COORDINATOR);
         } catch (RuntimeException e) {
-            return partition.isOnline() ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            return CompletableFuture.completedFuture(partition.isOnline() ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (!r.isOk()) {
-            return Errors.forCode((short) r.errorCode());
+            return CompletableFuture.completedFuture(Errors.forCode((short) r.errorCode()));
         }
         if (topicName.equals(OffsetsTopic.NAME)) {
             groups.coordinator().completeTransaction(index, producerId, commit);
         }
-        return Errors.NONE;
+        if (partition.replicas() == null) {
+            return CompletableFuture.completedFuture(Errors.NONE);
+        }
+        return dev.runnel.broker.produce.AcksAllWait.start(partition, r.lastOffset() + 1, replicationTimeoutMs, broker.timer(),
+                broker.metrics());
     }
 
     private int leaderOf(TxnPartition p) {

@@ -25,13 +25,17 @@ final class TransactionStateLog implements TransactionLog {
     }
 
     private final Partitions partitions;
+    private final dev.runnel.broker.Broker broker;
+    private final long timeoutMs;
 
-    TransactionStateLog(Partitions partitions) {
+    TransactionStateLog(Partitions partitions, dev.runnel.broker.Broker broker, long timeoutMs) {
         this.partitions = partitions;
+        this.broker = broker;
+        this.timeoutMs = timeoutMs;
     }
 
     @Override
-    public long append(int partition, long timestampMs, byte[] key, byte[] value) {
+    public java.util.concurrent.CompletableFuture<Long> append(int partition, long timestampMs, byte[] key, byte[] value) {
         Partition p = partitions.partition(partition, true);
         if (p == null || !p.isOnline() || !p.isLeader()) {
             throw new CoordinatorLogException(Errors.NOT_LEADER_OR_FOLLOWER,
@@ -46,7 +50,20 @@ final class TransactionStateLog implements TransactionLog {
         if (!result.isOk()) {
             throw new CoordinatorLogException(Errors.forCode((short) result.errorCode()), result.errorMessage(), null);
         }
-        return result.firstOffset();
+        long offset = result.firstOffset();
+        if (p.replicas() == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(offset);
+        }
+        // Replicated: durable once the in-sync replicas have it (Kafka writes the transaction log with acks=-1), so
+        // a new coordinator after a failover knows every state change this one acted on.
+        return dev.runnel.broker.produce.AcksAllWait.start(p, offset + 1, timeoutMs, broker.timer(), broker.metrics())
+                .thenApply(e -> {
+                    if (e != Errors.NONE) {
+                        throw new CoordinatorLogException(e, "the in-sync replicas of " + p + " did not confirm offset "
+                                + offset + ": " + e, null);
+                    }
+                    return offset;
+                });
     }
 
     @Override

@@ -53,8 +53,13 @@ class JavaTransactionsTest {
 
     /** Every record of the partition, read_uncommitted, up to its end offset. */
     static List<ConsumerRecord<String, String>> readAll(String topic, int partition) throws Exception {
+        return readAll(topic, partition, "read_uncommitted");
+    }
+
+    /** Every record of the partition that the isolation level shows, up to its end offset (the LSO for read_committed). */
+    static List<ConsumerRecord<String, String>> readAll(String topic, int partition, String isolation) throws Exception {
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = Clients.consumer(broker, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"))) {
+        try (KafkaConsumer<String, String> c = Clients.consumer(broker, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
             TopicPartition tp = new TopicPartition(topic, partition);
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));
@@ -102,6 +107,11 @@ class JavaTransactionsTest {
         assertEquals(List.of(0L, 1L, 2L, 4L, 5L), p0.stream().map(ConsumerRecord::offset).toList(), "offset 3 is the COMMIT marker");
         assertEquals(List.of("c1-p1-0", "c1-p1-1", "c1-p1-2", "c2-p1-0"), p1.stream().map(ConsumerRecord::value).toList());
         assertEquals(List.of(0L, 1L, 2L, 4L), p1.stream().map(ConsumerRecord::offset).toList());
+        // read_committed (the log side's last stable offset and aborted-transaction index) hides the aborted ones
+        assertEquals(List.of("c1-p0-0", "c1-p0-1", "c1-p0-2"), readAll(topic, 0, "read_committed").stream()
+                .map(ConsumerRecord::value).toList());
+        assertEquals(List.of("c1-p1-0", "c1-p1-1", "c1-p1-2", "c2-p1-0"), readAll(topic, 1, "read_committed").stream()
+                .map(ConsumerRecord::value).toList());
 
         // the log holds Kafka's layout: transactional data batches, then one control batch per partition per transaction
         List<StoredBatches.Batch> b0 = StoredBatches.fetchFromStart(broker, topic, 0);
@@ -153,6 +163,8 @@ class JavaTransactionsTest {
         List<StoredBatches.Batch> batches = StoredBatches.fetchFromStart(broker, topic, 0);
         assertEquals(2, batches.stream().filter(b -> (b.attributes() & CONTROL) != 0).count(),
                 "an ABORT marker for the zombie's transaction and a COMMIT for the successor's: " + batches);
+        assertEquals(List.of("from-successor"), readAll(topic, 0, "read_committed").stream().map(ConsumerRecord::value).toList(),
+                "the zombie's record was aborted");
     }
 
     @Test
@@ -176,6 +188,7 @@ class JavaTransactionsTest {
         List<StoredBatches.Batch> batches = StoredBatches.fetchFromStart(broker, topic, 0);
         assertEquals(2, batches.size(), "the record and the ABORT marker: " + batches);
         assertTrue((batches.get(1).attributes() & CONTROL) != 0);
+        assertEquals(List.of(), readAll(topic, 0, "read_committed"), "the timed-out transaction's record is hidden");
     }
 
     @Test
@@ -239,6 +252,8 @@ class JavaTransactionsTest {
             producer.commitTransaction();
             Await.untilPasses(Clients.TIMEOUT, () -> assertEquals(Map.of(inTp, 5L), committed(admin, group)));
         }
+        assertEquals(List.of("V0", "V1", "V2", "V3", "V5"), readAll(out, 0, "read_committed").stream()
+                .map(ConsumerRecord::value).toList(), "the aborted transaction's output is hidden");
         // a new member of the group resumes at the committed offset
         try (KafkaConsumer<String, String> next = Clients.consumer(broker, Map.of(ConsumerConfig.GROUP_ID_CONFIG, group))) {
             next.subscribe(List.of(in));

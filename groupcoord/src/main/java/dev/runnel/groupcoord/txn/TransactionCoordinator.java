@@ -215,8 +215,13 @@ public final class TransactionCoordinator {
     private CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs, long expectedProducerId,
                                                          short expectedEpoch, long freshProducerId) {
         Shard shard = shards[partitionFor(transactionalId)];
-        Outcome outcome = run(shard, transactionalId, current -> TransactionStateMachine.initProducerId(current, transactionalId,
-                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, time.milliseconds()));
+        return run(shard, transactionalId, current -> TransactionStateMachine.initProducerId(current, transactionalId,
+                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, time.milliseconds()))
+                .thenCompose(outcome -> afterInit(shard, outcome, transactionalId, timeoutMs, expectedProducerId, expectedEpoch));
+    }
+
+    private CompletableFuture<InitResult> afterInit(Shard shard, Outcome outcome, String transactionalId, int timeoutMs,
+                                                    long expectedProducerId, short expectedEpoch) {
         if (outcome.needsProducerId) {
             return producerIds.nextId().handle((id, failure) -> {
                 if (failure != null) {
@@ -237,13 +242,15 @@ public final class TransactionCoordinator {
 
     // =================================================================== AddPartitionsToTxn (24), AddOffsetsToTxn (25)
 
-    public Errors addPartitions(String transactionalId, long producerId, short producerEpoch, Collection<TxnPartition> partitions) {
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Collection<TxnPartition> partitions) {
         if (transactionalId == null || transactionalId.isEmpty()) {
-            return Errors.INVALID_REQUEST;
+            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
         }
         Set<TxnPartition> set = new TreeSet<>(partitions);
         return run(shards[partitionFor(transactionalId)], transactionalId, current ->
-                TransactionStateMachine.addPartitions(current, producerId, producerEpoch, set, time.milliseconds())).error;
+                TransactionStateMachine.addPartitions(current, producerId, producerEpoch, set, time.milliseconds()))
+                .thenApply(Outcome::error);
     }
 
     /** AddPartitionsToTxn v4+ VerifyOnly: one error per partition, nothing written. */
@@ -263,12 +270,13 @@ public final class TransactionCoordinator {
 
     // =================================================================== EndTxn (26)
 
-    public Errors endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit) {
+    public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit) {
         if (transactionalId == null || transactionalId.isEmpty()) {
-            return Errors.INVALID_REQUEST;
+            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
         }
         return run(shards[partitionFor(transactionalId)], transactionalId, current ->
-                TransactionStateMachine.endTransaction(current, producerId, producerEpoch, commit, true, time.milliseconds())).error;
+                TransactionStateMachine.endTransaction(current, producerId, producerEpoch, commit, true, time.milliseconds()))
+                .thenApply(Outcome::error);
     }
 
     // =================================================================== DescribeTransactions (65), ListTransactions (66)
@@ -371,12 +379,13 @@ public final class TransactionCoordinator {
             }
         }
         for (String id : expired) {
-            Outcome o = run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, time.milliseconds()));
-            if (o.installed != null) {
-                log.info("Aborting the transaction of transactional id {} (producer id {}): open longer than its timeout of {} ms;"
-                        + " its producer is fenced (epoch now {})", id, o.installed.producerId(), o.installed.timeoutMs(),
-                        o.installed.producerEpoch());
-            }
+            run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, time.milliseconds())).thenAccept(o -> {
+                if (o.installed != null) {
+                    log.info("Aborting the transaction of transactional id {} (producer id {}): open longer than its timeout of"
+                            + " {} ms; its producer is fenced (epoch now {})", id, o.installed.producerId(),
+                            o.installed.timeoutMs(), o.installed.producerEpoch());
+                }
+            });
         }
     }
 
@@ -388,18 +397,33 @@ public final class TransactionCoordinator {
                     continue;
                 }
                 long now = time.milliseconds();
+                long generation = shard.generation;
                 for (TransactionMetadata m : new ArrayList<>(shard.txns.values())) {
-                    if (!TransactionStateMachine.hasExpiredId(m, now, config.transactionalIdExpirationMs())) {
+                    String id = m.transactionalId();
+                    if (shard.pending.contains(id)
+                            || !TransactionStateMachine.hasExpiredId(m, now, config.transactionalIdExpirationMs())) {
                         continue;
                     }
+                    CompletableFuture<Long> written;
                     try {
-                        txnLog.append(shard.partition, now, TransactionRecords.key(m.transactionalId()), null);
-                        shard.txns.remove(m.transactionalId());
-                        log.info("Transactional id {} expired (unused for {} ms)", m.transactionalId(), now - m.lastUpdateTimestampMs());
+                        written = txnLog.append(shard.partition, now, TransactionRecords.key(id), null);
                     } catch (CoordinatorLogException e) {
-                        log.warn("Could not expire transactional id {}: {}", m.transactionalId(), e.getMessage());
+                        log.warn("Could not expire transactional id {}: {}", id, e.getMessage());
                         return;
                     }
+                    shard.pending.add(id);
+                    written.whenComplete((offset, failure) -> {
+                        synchronized (shard) {
+                            if (shard.generation != generation) {
+                                return;
+                            }
+                            shard.pending.remove(id);
+                            if (failure == null && shard.txns.get(id) == m) {
+                                shard.txns.remove(id);
+                                log.info("Transactional id {} expired (unused for {} ms)", id, now - m.lastUpdateTimestampMs());
+                            }
+                        }
+                    });
                 }
             }
         }
@@ -411,50 +435,72 @@ public final class TransactionCoordinator {
     }
 
     /**
-     * Runs a decision against the id's current metadata under the shard's lock, writes and installs its next value,
-     * and afterwards (outside the lock) sends the markers it calls for.
+     * Runs a decision against the id's current metadata under the shard's lock and writes its next value. While the
+     * write is not durable the id has a pending transition (other requests for it get CONCURRENT_TRANSACTIONS, as in
+     * Kafka); once it is, the value is installed, the answer given and (outside the lock) the markers it calls for
+     * sent. A write that fails changes nothing in memory.
      */
-    private Outcome run(Shard shard, String transactionalId, Function<TransactionMetadata, Decision> operation) {
-        TransactionMetadata toMark = null;
+    private CompletableFuture<Outcome> run(Shard shard, String transactionalId, Function<TransactionMetadata, Decision> operation) {
+        Decision d;
+        CompletableFuture<Long> written;
         long generation;
-        Outcome outcome;
         synchronized (shard) {
             Errors status = shard.statusError();
             if (status != Errors.NONE) {
-                return new Outcome(status, null, false);
+                return CompletableFuture.completedFuture(new Outcome(status, null, false));
             }
-            Decision d;
+            if (shard.pending.contains(transactionalId)) {
+                return CompletableFuture.completedFuture(new Outcome(Errors.CONCURRENT_TRANSACTIONS, null, false));
+            }
             try {
                 d = operation.apply(shard.txns.get(transactionalId));
             } catch (RuntimeException e) {
                 log.error("Operation on transactional id {} failed unexpectedly", transactionalId, e);
-                return new Outcome(Errors.UNKNOWN_SERVER_ERROR, null, false);
+                return CompletableFuture.completedFuture(new Outcome(Errors.UNKNOWN_SERVER_ERROR, null, false));
             }
             if (d.needsProducerId()) {
-                return new Outcome(Errors.NONE, null, true);
+                return CompletableFuture.completedFuture(new Outcome(Errors.NONE, null, true));
             }
             if (d.next() == null) {
-                return new Outcome(d.error(), null, false);
+                return CompletableFuture.completedFuture(new Outcome(d.error(), null, false));
             }
             try {
-                txnLog.append(shard.partition, time.milliseconds(), TransactionRecords.key(transactionalId),
+                written = txnLog.append(shard.partition, time.milliseconds(), TransactionRecords.key(transactionalId),
                         TransactionRecords.value(d.next()));
             } catch (CoordinatorLogException e) {
-                log.warn("Writing the state of transactional id {} to {}-{} failed: {}", transactionalId,
-                        TransactionStateTopic.NAME, shard.partition, e.getMessage());
-                return new Outcome(appendError(e.error()), null, false);
+                return CompletableFuture.completedFuture(new Outcome(writeFailed(shard, transactionalId, e), null, false));
             }
-            shard.txns.put(transactionalId, d.next());
-            outcome = new Outcome(d.error(), d.next(), false);
-            if (d.sendMarkers()) {
-                toMark = d.next();
-            }
+            shard.pending.add(transactionalId);
             generation = shard.generation;
         }
-        if (toMark != null) {
-            sendMarkers(shard, generation, toMark);
-        }
-        return outcome;
+        return written.handle((offset, failure) -> {
+            Outcome outcome;
+            synchronized (shard) {
+                if (shard.generation != generation) {
+                    return new Outcome(Errors.NOT_COORDINATOR, null, false); // unloaded meanwhile: the new owner decides
+                }
+                shard.pending.remove(transactionalId);
+                if (failure != null) {
+                    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    CoordinatorLogException e = cause instanceof CoordinatorLogException c ? c
+                            : new CoordinatorLogException(Errors.UNKNOWN_SERVER_ERROR, cause.toString(), cause);
+                    return new Outcome(writeFailed(shard, transactionalId, e), null, false);
+                }
+                shard.txns.put(transactionalId, d.next());
+                outcome = new Outcome(d.error(), d.next(), false);
+            }
+            if (d.sendMarkers()) {
+                sendMarkers(shard, generation, d.next());
+            }
+            return outcome;
+        });
+    }
+
+    private static Errors writeFailed(Shard shard, String transactionalId, CoordinatorLogException e) {
+        log.warn("Writing the state of transactional id {} to {}-{} failed: {}", transactionalId, TransactionStateTopic.NAME,
+                shard.partition, e.getMessage());
+        return appendError(e.error());
     }
 
     private static Errors appendError(Errors error) {
@@ -515,18 +561,23 @@ public final class TransactionCoordinator {
         if (shard.generation != generation) {
             return;
         }
-        Outcome o = run(shard, transactionalId, current ->
-                TransactionStateMachine.completeTransaction(current, producerId, epoch, commit, time.milliseconds()));
-        if (o.installed == null && o.error != Errors.NONE) {
-            // Writing the completion failed: try again later; the markers are idempotent for the log.
-            log.warn("Could not complete the transaction of {}: {}; retrying", transactionalId, o.error);
-            scheduler.schedule(config.markerRetryBackoffMs(), () -> complete(shard, generation, transactionalId, producerId, epoch, commit));
-        }
+        run(shard, transactionalId, current ->
+                TransactionStateMachine.completeTransaction(current, producerId, epoch, commit, time.milliseconds()))
+                .thenAccept(o -> {
+                    if (o.installed == null && o.error != Errors.NONE && shard.generation == generation) {
+                        // Writing the completion failed (or another write was in flight): try again later.
+                        log.debug("Could not complete the transaction of {} yet: {}; retrying", transactionalId, o.error);
+                        scheduler.schedule(config.markerRetryBackoffMs(), () ->
+                                complete(shard, generation, transactionalId, producerId, epoch, commit));
+                    }
+                });
     }
 
     private static final class Shard {
         final int partition;
         final Map<String, TransactionMetadata> txns = new HashMap<>();
+        /** Ids whose next value is being written: their other requests wait (CONCURRENT_TRANSACTIONS). */
+        final Set<String> pending = new java.util.HashSet<>();
         volatile Status status = Status.NOT_LOADED;
         volatile long generation;
         volatile int coordinatorEpoch;
@@ -545,6 +596,7 @@ public final class TransactionCoordinator {
 
         void unload() {
             txns.clear();
+            pending.clear();
             generation++;
             status = Status.NOT_LOADED;
         }

@@ -30,14 +30,14 @@ class TransactionCoordinatorTest {
         assertEquals(0, init.producerEpoch());
         assertEquals(EMPTY, kit.state(TXN));
 
-        assertEquals(Errors.NONE, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1))));
+        assertEquals(Errors.NONE, kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1))));
         assertEquals(ONGOING, kit.state(TXN));
         // adding a partition already in the transaction writes nothing
         int written = kit.log.statesOf(TXN, kit.partitionOf(TXN)).size();
-        assertEquals(Errors.NONE, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 1))));
+        assertEquals(Errors.NONE, kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 1))));
         assertEquals(written, kit.log.statesOf(TXN, kit.partitionOf(TXN)).size());
 
-        assertEquals(Errors.NONE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.NONE, kit.end(TXN, 1000L, (short) 0, true));
         assertEquals(1, kit.markerCalls.size());
         TxnTestKit.MarkerCall call = kit.markerCalls.get(0);
         assertTrue(call.commit());
@@ -49,10 +49,10 @@ class TransactionCoordinatorTest {
         assertEquals(Arrays.asList(EMPTY, ONGOING, PREPARE_COMMIT, COMPLETE_COMMIT), kit.log.statesOf(TXN, kit.partitionOf(TXN)));
 
         // a retried EndTxn of the same commit is answered NONE; an abort of it is refused
-        assertEquals(Errors.NONE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
-        assertEquals(Errors.INVALID_TXN_STATE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, false));
+        assertEquals(Errors.NONE, kit.end(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.INVALID_TXN_STATE, kit.end(TXN, 1000L, (short) 0, false));
         // the next transaction starts from CompleteCommit
-        assertEquals(Errors.NONE, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 2))));
+        assertEquals(Errors.NONE, kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 2))));
         assertEquals(Set.of(tp("orders", 2)), kit.coordinator.metadata(TXN).partitions());
     }
 
@@ -61,12 +61,12 @@ class TransactionCoordinatorTest {
         TxnTestKit kit = new TxnTestKit();
         kit.autoMarkers = false;
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("a", 0), tp("b", 0)));
-        assertEquals(Errors.NONE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, false));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("a", 0), tp("b", 0)));
+        assertEquals(Errors.NONE, kit.end(TXN, 1000L, (short) 0, false));
         assertEquals(PREPARE_ABORT, kit.state(TXN));
         // while the markers go out, the producer is told to wait
-        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("a", 0))));
-        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, false));
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.add(TXN, 1000L, (short) 0, List.of(tp("a", 0))));
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.end(TXN, 1000L, (short) 0, false));
         assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.init(TXN, 60_000).error());
 
         // b's leader is not there: a is done, b is retried after the backoff
@@ -84,7 +84,7 @@ class TransactionCoordinatorTest {
     void aTransactionOpenLongerThanItsTimeoutIsAbortedAndItsProducerFenced() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 5_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
         kit.clock.advance(4_999);
         assertEquals(ONGOING, kit.state(TXN)); // the check runs every 10 s
         kit.clock.advance(5_001);
@@ -92,8 +92,8 @@ class TransactionCoordinatorTest {
         TxnTestKit.MarkerCall abort = kit.markerCalls.get(0);
         assertFalse(abort.commit());
         assertEquals(1, abort.epoch(), "the abort carries a bumped epoch");
-        assertEquals(Errors.PRODUCER_FENCED, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
-        assertEquals(Errors.PRODUCER_FENCED, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0))));
+        assertEquals(Errors.PRODUCER_FENCED, kit.end(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.PRODUCER_FENCED, kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0))));
         // a new producer with the same id starts over with the next epoch
         assertEquals(2, kit.init(TXN, 5_000).producerEpoch());
     }
@@ -102,7 +102,7 @@ class TransactionCoordinatorTest {
     void aNewProducerWithTheSameTransactionalIdAbortsTheOpenTransactionAndFencesTheOldOne() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
 
         TransactionCoordinator.InitResult second = kit.init(TXN, 60_000);
         assertEquals(Errors.CONCURRENT_TRANSACTIONS, second.error(), "the new producer retries once the abort is done");
@@ -116,9 +116,9 @@ class TransactionCoordinatorTest {
         assertEquals(1000L, retry.producerId());
         assertEquals(2, retry.producerEpoch());
         // the zombie
-        assertEquals(Errors.PRODUCER_FENCED, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0))));
-        assertEquals(Errors.PRODUCER_FENCED, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
-        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.coordinator.endTransaction(TXN, 999L, (short) 2, true));
+        assertEquals(Errors.PRODUCER_FENCED, kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0))));
+        assertEquals(Errors.PRODUCER_FENCED, kit.end(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.end(TXN, 999L, (short) 2, true));
     }
 
     @Test
@@ -159,10 +159,10 @@ class TransactionCoordinatorTest {
         assertEquals(Errors.INVALID_TRANSACTION_TIMEOUT, kit.init(TXN, 900_001).error());
         assertEquals(Errors.INVALID_TRANSACTION_TIMEOUT, kit.init(TXN, 0).error());
         assertEquals(Errors.INVALID_REQUEST, kit.init("", 1000).error());
-        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.coordinator.addPartitions("unknown", 1L, (short) 0, List.of(tp("a", 0))));
-        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.coordinator.endTransaction("unknown", 1L, (short) 0, true));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.add("unknown", 1L, (short) 0, List.of(tp("a", 0))));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, kit.end("unknown", 1L, (short) 0, true));
         kit.init(TXN, 1000);
-        assertEquals(Errors.INVALID_TXN_STATE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true), "nothing to commit");
+        assertEquals(Errors.INVALID_TXN_STATE, kit.end(TXN, 1000L, (short) 0, true), "nothing to commit");
         assertNull(kit.coordinator.metadata("unknown"));
     }
 
@@ -171,8 +171,29 @@ class TransactionCoordinatorTest {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 60_000);
         kit.log.failAppends = true;
-        assertEquals(Errors.NOT_COORDINATOR, kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("a", 0))));
+        assertEquals(Errors.NOT_COORDINATOR, kit.add(TXN, 1000L, (short) 0, List.of(tp("a", 0))));
         assertEquals(EMPTY, kit.state(TXN));
+    }
+
+    @Test
+    void untilAWriteIsDurableTheIdWaitsAndAWriteTheReplicasNeverConfirmChangesNothing() {
+        TxnTestKit kit = new TxnTestKit();
+        kit.init(TXN, 60_000);
+        kit.log.deferDurability = true;
+        java.util.concurrent.CompletableFuture<Errors> add = kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("a", 0)));
+        assertFalse(add.isDone(), "answered only once the in-sync replicas have the record");
+        assertEquals(EMPTY, kit.state(TXN));
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.end(TXN, 1000L, (short) 0, true));
+        kit.log.notDurable.get(0).complete(1L);
+        assertEquals(Errors.NONE, add.join());
+        assertEquals(ONGOING, kit.state(TXN));
+
+        java.util.concurrent.CompletableFuture<Errors> end = kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true);
+        kit.log.notDurable.get(1).completeExceptionally(new dev.runnel.groupcoord.CoordinatorLog.CoordinatorLogException(
+                Errors.REQUEST_TIMED_OUT, "the replicas did not confirm in time (test)", null));
+        assertEquals(Errors.COORDINATOR_NOT_AVAILABLE, end.join());
+        assertEquals(ONGOING, kit.state(TXN), "nothing the replicas did not confirm is acted on");
+        assertTrue(kit.markerCalls.isEmpty());
     }
 
     @Test
@@ -195,7 +216,7 @@ class TransactionCoordinatorTest {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 60_000);
         kit.init("other", 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 1), tp("orders", 0), tp("audit", 3)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 1), tp("orders", 0), tp("audit", 3)));
         var d = kit.coordinator.describe(TXN);
         assertEquals(Errors.NONE.code(), d.errorCode);
         assertEquals("Ongoing", d.transactionState);

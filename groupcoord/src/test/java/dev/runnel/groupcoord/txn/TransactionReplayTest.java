@@ -35,12 +35,12 @@ class TransactionReplayTest {
     void crashInOngoingWithinTheTimeoutKeepsTheTransactionOpenUntilItTimesOut() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 30_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
         kit = kit.restart();
         assertEquals(ONGOING, kit.state(TXN));
         assertEquals(Set.of(tp("orders", 0)), kit.coordinator.metadata(TXN).partitions());
         // the producer may still commit it
-        assertEquals(Errors.NONE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.NONE, kit.end(TXN, 1000L, (short) 0, true));
         assertEquals(COMPLETE_COMMIT, kit.state(TXN));
     }
 
@@ -48,7 +48,7 @@ class TransactionReplayTest {
     void crashInOngoingPastTheTimeoutIsAbortedOnLoad() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 1_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1)));
         kit.clock.advance(2_000); // the broker was down for longer than the timeout (no check ran: 10 s interval)
         assertEquals(ONGOING, kit.state(TXN));
         kit = kit.restart();
@@ -63,8 +63,8 @@ class TransactionReplayTest {
         TxnTestKit kit = new TxnTestKit();
         kit.autoMarkers = false;
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1)));
-        kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true);
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0), tp("orders", 1)));
+        kit.end(TXN, 1000L, (short) 0, true);
         assertEquals(PREPARE_COMMIT, kit.state(TXN)); // markers never answered: the broker died
         kit = kit.restart();
         assertEquals(COMPLETE_COMMIT, kit.state(TXN));
@@ -77,8 +77,8 @@ class TransactionReplayTest {
         TxnTestKit kit = new TxnTestKit();
         kit.autoMarkers = false;
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
-        kit.coordinator.endTransaction(TXN, 1000L, (short) 0, false);
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.end(TXN, 1000L, (short) 0, false);
         assertEquals(PREPARE_ABORT, kit.state(TXN));
         kit = kit.restart();
         assertEquals(COMPLETE_ABORT, kit.state(TXN));
@@ -89,12 +89,12 @@ class TransactionReplayTest {
     void crashAfterCompletionChangesNothing() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
-        kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true);
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.end(TXN, 1000L, (short) 0, true);
         kit = kit.restart();
         assertEquals(COMPLETE_COMMIT, kit.state(TXN));
         assertTrue(kit.markerCalls.isEmpty());
-        assertEquals(Errors.NONE, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true), "a retried commit");
+        assertEquals(Errors.NONE, kit.end(TXN, 1000L, (short) 0, true), "a retried commit");
     }
 
     @Test
@@ -102,7 +102,7 @@ class TransactionReplayTest {
         TxnTestKit kit = new TxnTestKit();
         kit.autoMarkers = false;
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
         assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.init(TXN, 60_000).error());
         kit = kit.restart();
         assertEquals(COMPLETE_ABORT, kit.state(TXN));
@@ -115,13 +115,13 @@ class TransactionReplayTest {
         TxnTestKit kit = new TxnTestKit();
         kit.autoMarkers = false;
         kit.init(TXN, 60_000);
-        kit.coordinator.addPartitions(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
-        kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true);
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("orders", 0)));
+        kit.end(TXN, 1000L, (short) 0, true);
         kit.coordinator.unload(kit.partitionOf(TXN));
         kit.markerCalls.get(0).fail(tp("orders", 0), Errors.NOT_LEADER_OR_FOLLOWER);
         kit.clock.advance(1_000);
         assertEquals(1, kit.markerCalls.size(), "no retry after unloading");
-        assertEquals(Errors.NOT_COORDINATOR, kit.coordinator.endTransaction(TXN, 1000L, (short) 0, true));
+        assertEquals(Errors.NOT_COORDINATOR, kit.end(TXN, 1000L, (short) 0, true));
         kit.autoMarkers = true;
         kit.coordinator.load(kit.partitionOf(TXN), 5);
         assertEquals(COMPLETE_COMMIT, kit.state(TXN));

@@ -22,15 +22,24 @@ final class TxnTestKit {
     static final class MemoryLog implements TransactionLog {
         final Map<Integer, List<byte[][]>> partitions = new HashMap<>();
         boolean failAppends;
+        /** When set, appends are in the log but not durable until the test completes their futures. */
+        boolean deferDurability;
+        final List<CompletableFuture<Long>> notDurable = new ArrayList<>();
 
         @Override
-        public long append(int partition, long timestampMs, byte[] key, byte[] value) {
+        public CompletableFuture<Long> append(int partition, long timestampMs, byte[] key, byte[] value) {
             if (failAppends) {
                 throw new CoordinatorLogException(Errors.NOT_LEADER_OR_FOLLOWER, "append refused by the test", null);
             }
             List<byte[][]> records = partitions.computeIfAbsent(partition, p -> new ArrayList<>());
             records.add(new byte[][]{key, value});
-            return records.size() - 1;
+            long offset = records.size() - 1;
+            if (deferDurability) {
+                CompletableFuture<Long> f = new CompletableFuture<>();
+                notDurable.add(f);
+                return f;
+            }
+            return CompletableFuture.completedFuture(offset);
         }
 
         @Override
@@ -125,6 +134,14 @@ final class TxnTestKit {
 
     TransactionCoordinator.InitResult init(String id, int timeoutMs, long expectedPid, short expectedEpoch) {
         return coordinator.initProducerId(id, timeoutMs, expectedPid, expectedEpoch).join();
+    }
+
+    Errors add(String id, long producerId, short epoch, List<TxnPartition> partitions) {
+        return coordinator.addPartitions(id, producerId, epoch, partitions).join();
+    }
+
+    Errors end(String id, long producerId, short epoch, boolean commit) {
+        return coordinator.endTransaction(id, producerId, epoch, commit).join();
     }
 
     TransactionState state(String id) {
