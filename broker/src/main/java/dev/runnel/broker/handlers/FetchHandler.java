@@ -40,8 +40,9 @@ import java.util.concurrent.CompletableFuture;
  * a wrong epoch INVALID_FETCH_SESSION_EPOCH, as Kafka answers. A full response holds exactly the requested
  * partitions, in request order; an incremental one the session's partitions with news, in session order.
  * <p>
- * Fetches from a replica id &gt;= 0 are served like a consumer's (there are no followers yet). The isolation
- * level changes nothing until transactions exist (last stable offset = high watermark).
+ * Fetches from a replica id &gt;= 0 read up to the log end offset. read_committed (isolation level 1) consumers read
+ * below the last stable offset and get the aborted transactions of the range they fetched (see
+ * {@link dev.runnel.broker.fetch.FetchOperation}).
  */
 public final class FetchHandler implements ApiHandler {
     /** Kafka's {@code fetch.max.bytes} default: the cap on a response's record bytes. */

@@ -101,6 +101,50 @@ class FetchHandlerTest {
     }
 
     @Test
+    void readCommittedStopsAtTheLastStableOffsetAndListsTheAbortedTransactionsOfTheRange() throws Exception {
+        dev.runnel.broker.state.Partition part = server.broker().topics().partition("t", 0);
+        java.util.function.BiFunction<Long, String, Long> txData = (pid, value) -> {
+            dev.runnel.log.AppendResult r = part.appendAsLeader(new dev.runnel.wire.records.BatchBuilder()
+                    .producer(pid, (short) 0, value.endsWith("1") ? 1 : 0).transactional(true).append(1000L, "k", value).build());
+            assertEquals(Errors.NONE.code(), (short) r.errorCode(), String.valueOf(r));
+            return r.firstOffset();
+        };
+        java.util.function.BiFunction<Long, Boolean, Long> marker = (pid, commit) -> {
+            dev.runnel.log.AppendResult r = part.appendAsLeader(dev.runnel.log.EndTxnMarker.batch(pid, (short) 0, 0, commit, 1000L),
+                    dev.runnel.log.AppendOrigin.COORDINATOR);
+            assertEquals(Errors.NONE.code(), (short) r.errorCode(), String.valueOf(r));
+            return r.firstOffset();
+        };
+        txData.apply(1L, "a0");          // 0
+        txData.apply(2L, "b0");          // 1 (aborted below)
+        txData.apply(1L, "a1");          // 2
+        marker.apply(1L, true);          // 3
+        marker.apply(2L, false);         // 4
+        long open = txData.apply(3L, "c0"); // 5, left open
+        produceBatches("t", 0, 1, 1);    // 6
+
+        FetchRequestData committed = addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setIsolationLevel((byte) 1);
+        FetchResponseData.PartitionData p = only(client.call(committed, (short) 12));
+        assertEquals(7L, p.highWatermark);
+        assertEquals(open, p.lastStableOffset);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), Requests.baseOffsets(p.records), "whole batches below the LSO, markers included");
+        assertEquals(1, p.abortedTransactions.size());
+        assertEquals(2L, p.abortedTransactions.get(0).producerId);
+        assertEquals(1L, p.abortedTransactions.get(0).firstOffset);
+
+        // past the aborted transaction's marker: no entry
+        p = only(client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 5, 1 << 20).setIsolationLevel((byte) 1), (short) 12));
+        assertEquals(0, p.records.sizeInBytes());
+        assertEquals(0, p.abortedTransactions.size());
+
+        // read_uncommitted: everything to the high watermark, the real LSO, no list
+        p = only(client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20), (short) 12));
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), Requests.baseOffsets(p.records));
+        assertEquals(open, p.lastStableOffset);
+        assertNull(p.abortedTransactions);
+    }
+
+    @Test
     void offsetOutOfRange() throws Exception {
         produceBatches("t", 0, 1, 2);
         FetchResponseData.PartitionData p = only(client.call(addPartition(fetch(500, 1, 1 << 20), "t", 0, 3, 1 << 20), (short) 12));
