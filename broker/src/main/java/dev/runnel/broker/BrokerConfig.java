@@ -69,7 +69,7 @@ public final class BrokerConfig {
             "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
             "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable",
             "replica.high.watermark.checkpoint.interval.ms", "offsets.commit.timeout.ms",
-            "runnel.controller.liveness.probe.interval.ms");
+            "runnel.controller.liveness.probe.interval.ms", "max.incremental.fetch.session.cache.slots");
 
     private final Map<String, String> values;
 

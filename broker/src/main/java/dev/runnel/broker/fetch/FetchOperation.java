@@ -79,6 +79,10 @@ public final class FetchOperation implements Partition.AppendListener {
             return request;
         }
 
+        public FetchResponseData.PartitionData response() {
+            return response;
+        }
+
         public long fetchOffset() {
             return request.fetchOffset;
         }

@@ -52,12 +52,21 @@ class JavaTransactionsTest {
     }
 
     /** Every record of the partition, read_uncommitted, up to its end offset. */
-    static List<ConsumerRecord<String, String>> readAll(String topic, int partition) throws Exception {
+    static List<ConsumerRecord<String, String>> readAll(String topic, int partition) {
         return readAll(topic, partition, "read_uncommitted");
     }
 
+    /** The values of {@link #readAll(String, int, String)} on any broker. */
+    static List<String> readAll(Broker broker, String topic, int partition, String isolation) {
+        return records(broker, topic, partition, isolation).stream().map(ConsumerRecord::value).toList();
+    }
+
     /** Every record of the partition that the isolation level shows, up to its end offset (the LSO for read_committed). */
-    static List<ConsumerRecord<String, String>> readAll(String topic, int partition, String isolation) throws Exception {
+    static List<ConsumerRecord<String, String>> readAll(String topic, int partition, String isolation) {
+        return records(broker, topic, partition, isolation);
+    }
+
+    private static List<ConsumerRecord<String, String>> records(Broker broker, String topic, int partition, String isolation) {
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
         try (KafkaConsumer<String, String> c = Clients.consumer(broker, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
             TopicPartition tp = new TopicPartition(topic, partition);

@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.runnel.compat.support.Broker;
 import dev.runnel.compat.support.ChildProcess;
 import dev.runnel.compat.support.Clients;
+import dev.runnel.compat.support.Await;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -73,6 +78,31 @@ class TransactionsCliTest {
             assertTrue(row.contains("Ongoing"), describe.stdout());
             assertTrue(row.contains(topic + "-1"), "the open transaction's partition: " + describe.stdout());
             open.commitTransaction();
+        }
+    }
+
+    @Test
+    void abortAHangingTransactionByItsPartitionAndStartOffset() throws Exception {
+        String topic = Clients.uniqueTopic("cli-hanging");
+        Clients.createTopic(broker, topic, 1);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        KafkaProducer<String, String> hanging = Clients.producer(broker, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "cli-hanging"));
+        hanging.initTransactions();
+        hanging.beginTransaction();
+        hanging.send(new ProducerRecord<>(topic, 0, "k", "never-ended")).get();
+        hanging.close(Duration.ZERO); // gone without EndTxn: the transaction stays open (until its 60 s timeout)
+        try (KafkaConsumer<String, String> c = Clients.consumer(broker, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertEquals(0L, c.endOffsets(List.of(tp)).get(tp), "the open transaction pins the last stable offset");
+        }
+
+        ChildProcess.Result r = tool("abort", "--topic", topic, "--partition", "0", "--start-offset", "0");
+        System.out.println("[compat] kafka-transactions abort: " + r.stdout().trim());
+        try (KafkaConsumer<String, String> c = Clients.consumer(broker, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            Await.untilPasses(Clients.TIMEOUT, () -> assertEquals(2L, c.endOffsets(List.of(tp)).get(tp),
+                    "the ABORT marker written through WriteTxnMarkers ends the transaction"));
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            assertTrue(c.poll(Duration.ofMillis(500)).isEmpty(), "the aborted record is hidden");
         }
     }
 }
