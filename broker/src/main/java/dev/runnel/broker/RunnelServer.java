@@ -217,6 +217,7 @@ public final class RunnelServer implements AutoCloseable {
         boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
         timer.stop();
+        dev.runnel.broker.txn.TransactionsService.closeFor(broker);
         GroupsService.closeFor(broker);
         threads.joinAll();
         maintenance.close();
@@ -291,6 +292,7 @@ public final class RunnelServer implements AutoCloseable {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         timer.stop();
         // After the network and the timer: nothing hands group timeouts work any more, and none may touch a closed log.
+        dev.runnel.broker.txn.TransactionsService.closeFor(broker);
         GroupsService.closeFor(broker);
         threads.joinAll();
         maintenance.close();

@@ -96,6 +96,10 @@ public final class BrokerConfigKeys {
         key("transactional.id.expiration.ms", Type.INT, "604800000", atLeast(1), "How long an idle transactional id is kept.");
         key("transaction.abort.timed.out.transaction.cleanup.interval.ms", Type.INT, "10000", atLeast(1), "How often timed-out transactions are aborted.");
         key("transaction.remove.expired.transaction.cleanup.interval.ms", Type.INT, "3600000", atLeast(1), "How often expired transactional ids are removed.");
+        key("transaction.state.log.write.timeout.ms", Type.LONG, "5000", atLeast(1),
+                "Runnel's: how long the transaction coordinator waits for the in-sync replicas of a __transaction_state write.");
+        key("request.timeout.ms", Type.INT, "30000", atLeast(0), "Timeout of the broker's own requests to other brokers (transaction markers).");
+        key("max.incremental.fetch.session.cache.slots", Type.INT, "1000", atLeast(0), "Fetch sessions (KIP-227) kept at most; 0: none.");
 
         // ---- a cluster (KRaftConfig, ClusterNode, ReplicaManager, the replica fetcher)
         key("process.roles", Type.LIST, null, listOf("broker", "controller"), "broker, controller or both: a cluster node; unset: the single-node default.");
