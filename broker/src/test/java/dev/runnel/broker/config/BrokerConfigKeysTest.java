@@ -13,6 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class BrokerConfigKeysTest {
@@ -81,6 +86,38 @@ class BrokerConfigKeysTest {
         assertEquals("advertised.listeners", def.nearest("advertized.listeners", List.of()));
         assertNull(def.nearest("foo", List.of()));
         assertNull(def.nearest("my.own.setting", List.of()));
+    }
+
+    /**
+     * Every key the code reads from a BrokerConfig ({@code config.get("k")}, {@code c.get("k")}, {@code intOr(c, "k")},
+     * {@code longOr(config, "k")}, {@code getInt("k")} ...) in the modules' main sources is in the table, so it is
+     * typed, checked at start-up and documented. A new key: one line in BrokerConfigKeys.
+     */
+    @Test
+    void everyKeyTheCodeReadsIsDefined() throws Exception {
+        Pattern read = Pattern.compile("(?:(?:config\\(\\)|config|c|values|brokerConfig|broker)\\.(?:get|getInt|getLong)"
+                + "|(?:intOr|longOr)\\(\\w+,\\s*)\\(?\\s*\"([a-z]+(?:\\.[a-z0-9]+)+)\"");
+        Set<String> missing = new TreeSet<>();
+        int reads = 0;
+        List<Path> sources;
+        try (Stream<Path> modules = Files.list(Path.of(".."))) {
+            sources = modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).toList();
+        }
+        for (Path root : sources) {
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    Matcher m = read.matcher(Files.readString(f, StandardCharsets.UTF_8));
+                    while (m.find()) {
+                        reads++;
+                        if (BrokerConfigKeys.key(m.group(1)) == null && TopicConfigs.def(m.group(1)) == null) {
+                            missing.add(m.group(1) + " (" + f.getFileName() + ")");
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(reads > 30, "the pattern found only " + reads + " reads: has the code changed shape?");
+        assertEquals(Set.of(), missing, "keys read in code but not defined in BrokerConfigKeys");
     }
 
     @Test
