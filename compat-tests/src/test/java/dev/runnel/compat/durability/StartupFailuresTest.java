@@ -103,6 +103,12 @@ class StartupFailuresTest {
         assertTrue(onFile.onlyErrorLine().contains("log.dirs: " + file + " is a file, not a directory"), onFile.output);
         onFile.assertNoStackTrace();
 
+        Run under = runBroker(Map.of("log.dirs", file.resolve("sub").toString()), Map.of());
+        assertEquals(1, under.exitCode, under.output);
+        assertTrue(under.onlyErrorLine().contains("log.dirs: cannot create " + file.resolve("sub")
+                + " (Not a directory): create it for this user or set log.dirs to a writable directory"), under.output);
+        under.assertNoStackTrace();
+
         // a directory Kafka (or another Runnel node) formatted for node 2
         Files.writeString(data.resolve("meta.properties"), "version=1\ncluster.id=abcdefghijklmnopqrstuv\nnode.id=2\n");
         Run foreign = runBroker(Map.of(), Map.of());
