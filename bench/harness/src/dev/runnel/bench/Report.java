@@ -43,7 +43,9 @@ final class Report {
             new Row("7b", "", "produce one record", false, 0, 0),
             new Row("7c", "", "consume it with a new group, commit", false, 0, 0),
             new Row("7d", "", "close the consumer (leave group)", false, 0, 0),
-            new Row("7e", "", "SIGTERM → process exit", false, 0, 0));
+            new Row("7e", "", "SIGTERM → process exit", false, 0, 0),
+            new Row("8", "8. produce 1 KB in transactions (--transactional-id, --transaction-duration-ms 100)", "MB/s", true, 0, 1),
+            new Row("8c", "", "broker CPU s", false, 0, 1));
 
     static String render(Harness.Results results, List<Brokers.Kind> kinds, Brokers.Kafka reference, Brokers.Runnel runnel,
                          Harness.Settings s, Map<String, String> machine, String notes, String loadBefore, String loadAfter,
