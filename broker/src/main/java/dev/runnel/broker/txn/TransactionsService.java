@@ -85,10 +85,10 @@ public final class TransactionsService {
             }, Math.max(1, delayMs), TimeUnit.MILLISECONDS);
             return t::cancel;
         };
-        this.markers = new MarkerWriter(broker, groups, longOr(c, "request.timeout.ms", 30_000L));
+        this.markers = new MarkerWriter(broker, groups, longOr(c, "request.timeout.ms", 30_000L), executor);
         this.coordinator = new TransactionCoordinator(config, System::currentTimeMillis, scheduler,
                 new TransactionStateLog(this::statePartition, broker,
-                        longOr(c, "transaction.state.log.write.timeout.ms", 5_000L)), producerIds, markers);
+                        longOr(c, "transaction.state.log.write.timeout.ms", 5_000L), executor), producerIds, markers);
         Topic existing = topics.get(TransactionStateTopic.NAME);
         if (existing != null && existing.partitionCount() != numPartitions) {
             LOG.warn("{} has {} partitions but transaction.state.log.num.partitions is {}: transactional ids are placed by "
