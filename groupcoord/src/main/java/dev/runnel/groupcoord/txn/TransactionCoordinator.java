@@ -235,7 +235,7 @@ public final class TransactionCoordinator {
             return CompletableFuture.completedFuture(InitResult.error(outcome.error));
         }
         TransactionMetadata m = outcome.installed;
-        log.info("Initialized transactional id {} with producer id {} and epoch {} on {}-{}", transactionalId,
+        log.debug("Initialized transactional id {} with producer id {} and epoch {} on {}-{}", transactionalId,
                 m.producerId(), m.producerEpoch(), TransactionStateTopic.NAME, shard.partition);
         return CompletableFuture.completedFuture(new InitResult(Errors.NONE, m.producerId(), m.producerEpoch()));
     }
