@@ -1153,7 +1153,9 @@ public final class ClusterReplication {
                 .append("whole-millisecond percentiles).\n");
         b.append("- Row 4: per kill, a new 1-partition topic whose first replica (its leader) is a broker that is not the ")
                 .append("active controller (DescribeQuorum's leader), so each kill measures the data path's failover (the ")
-                .append("controller fences the dead broker after `broker.session.timeout.ms`, a follower from the ISR leads) and ")
+                .append("controller fences the dead broker — Kafka's after `broker.session.timeout.ms`, Runnel's as soon as its ")
+                .append("liveness probe finds the broker's listener refusing connections twice, 250 ms apart, or after the ")
+                .append("session timeout, whichever comes first — and a follower from the ISR leads) and ")
                 .append("not a controller election. A producer in the harness JVM (idempotent, acks=all, linger.ms=0, ")
                 .append("retry/reconnect backoff 50–100 ms, delivery.timeout.ms=120000, bootstrap = the three) sends a 1 KB ")
                 .append("record every ").append(s.sendIntervalUs / 1000.0).append(" ms (at most 500 unacknowledged) to partition ")

@@ -68,7 +68,8 @@ public final class BrokerConfig {
             "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
             "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
             "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable",
-            "replica.high.watermark.checkpoint.interval.ms", "offsets.commit.timeout.ms");
+            "replica.high.watermark.checkpoint.interval.ms", "offsets.commit.timeout.ms",
+            "runnel.controller.liveness.probe.interval.ms", "max.incremental.fetch.session.cache.slots");
 
     private final Map<String, String> values;
 

@@ -255,7 +255,13 @@ public final class PartitionLog implements AutoCloseable {
         }
         logStartOffset = start;
         epochCache.truncateFromStart(start);
-        if (!state.clean()) {
+        // After a crash that left nothing past the durable recovery point (no new data, nothing cut or deleted; e.g.
+        // the many empty partitions of internal topics) there is nothing to fsync and the state file already says
+        // what it would say: skipping both saves several fsyncs per partition on a restart.
+        boolean untouched = !state.clean() && !fresh && leo == state.recoveryPoint() && truncatedBytes == 0 && deleted == 0
+                && loaded.stream().noneMatch(seg -> seg.dirty)
+                && StateFiles.onDisk(dir, new StateFiles.LogState(false, leo, start));
+        if (!state.clean() && !untouched) {
             for (LogSegment seg : loaded) {
                 if (seg.dirty || seg.baseOffset >= state.recoveryPoint() || seg == active) {
                     seg.dirty = true;
@@ -270,7 +276,9 @@ public final class PartitionLog implements AutoCloseable {
         highWatermark = leo;
         txns.onHighWatermark(leo);
         end = new EndState(leo, active, active.size);
-        StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), !fresh);
+        if (!untouched) {
+            StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), !fresh);
+        }
 
         long ms = (System.nanoTime() - started) / 1_000_000;
         String how = fresh ? "new" : notTrusted != null ? "clean shutdown, but " + notTrusted
@@ -1057,10 +1065,14 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * The last stable offset: min(high watermark, first offset of the earliest transaction not yet decided, or
-     * decided by a marker above the high watermark). read_committed consumers read below it. Lock-free.
+     * decided by a marker above the high watermark, but not below the log start offset). read_committed consumers
+     * read below it. Lock-free.
      */
     public long lastStableOffset() {
-        return txns.lastStableOffset(highWatermark);
+        long hw = highWatermark;
+        // As Kafka: an open transaction whose first batches were deleted (retention, DeleteRecords) pins the LSO at
+        // the log start offset, never below it, where no read could ever start.
+        return Math.min(hw, Math.max(txns.firstUnstableOffset(hw), logStartOffset));
     }
 
     /** Open transactions as (producer id, first offset) pairs, oldest first. */
@@ -1368,7 +1380,7 @@ public final class PartitionLog implements AutoCloseable {
 
     /** The first offset of the earliest undecided (or not yet replicated) transaction, or Long.MAX_VALUE. */
     long firstUnstableOffset() {
-        return txns.firstUnstableOffset(highWatermark);
+        return Math.max(txns.firstUnstableOffset(highWatermark), logStartOffset);
     }
 
     /** Every aborted transaction indexed in the log whose first offset is below {@code offset}. */
@@ -1464,6 +1476,16 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ flush, truncate, close, delete
+
+    /** The offset below which the log is known to be on disk (fsynced): recovery after a crash starts there. */
+    public long recoveryPoint() {
+        lock.lock();
+        try {
+            return recoveryPoint;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Fsyncs all unflushed data and indexes and advances the recovery point to the log end offset. */
     public void flush() throws IOException {

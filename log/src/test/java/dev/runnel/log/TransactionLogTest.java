@@ -442,4 +442,18 @@ class TransactionLogTest {
             assertTrue(allIndexed(log).isEmpty());
         }
     }
+
+    @Test
+    void anOpenTransactionWhoseStartWasDeletedPinsTheLastStableOffsetAtTheLogStart() throws IOException {
+        try (PartitionLog log = open(LogConfig.defaults())) {
+            long open = txData(log, 1, 1);
+            plain(log, "a");
+            plain(log, "b");
+            assertEquals(open, log.lastStableOffset());
+            assertEquals(2, log.maybeIncrementLogStartOffset(2));
+            assertEquals(2, log.lastStableOffset(), "not below the log start offset");
+            marker(log, 1, false);
+            assertEquals(log.logEndOffset(), log.lastStableOffset());
+        }
+    }
 }

@@ -40,6 +40,9 @@ public interface FollowerPartition {
     /** Empties the log and starts it at {@code offset} (the leader no longer has what this replica would fetch). */
     void truncateFullyAndStartAt(long offset) throws IOException;
 
+    /** The local high watermark (checkpointed, or the last the leader sent). */
+    long highWatermark();
+
     /** The leader's high watermark, as the fetch response gave it (the follower keeps min(it, its log end)). */
     void updateHighWatermark(long leaderHighWatermark);
 

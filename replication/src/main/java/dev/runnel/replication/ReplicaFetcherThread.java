@@ -1,7 +1,5 @@
 package dev.runnel.replication;
 
-import dev.runnel.log.AppendResult;
-import dev.runnel.log.EpochEndOffset;
 import dev.runnel.wire.ByteBufRecords;
 import dev.runnel.wire.ByteBufWritable;
 import dev.runnel.wire.Errors;
@@ -12,8 +10,6 @@ import dev.runnel.wire.message.FetchRequestData;
 import dev.runnel.wire.message.FetchResponseData;
 import dev.runnel.wire.message.ListOffsetsRequestData;
 import dev.runnel.wire.message.ListOffsetsResponseData;
-import dev.runnel.wire.records.BatchCursor;
-import dev.runnel.wire.records.RecordBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
@@ -244,6 +240,9 @@ final class ReplicaFetcherThread extends Thread {
                 }
                 FollowerPartition p = s.partition;
                 try {
+                    if (!s.announced) {
+                        FollowerFetchLogic.truncateIfWithoutEpoch(p, s.key.toString(), leader.nodeId());
+                    }
                     long fetchOffset = p.logEndOffset();
                     int currentLeaderEpoch = p.leaderEpoch();
                     int lastFetchedEpoch = p.lastFetchedEpoch();
@@ -263,7 +262,7 @@ final class ReplicaFetcherThread extends Thread {
                                     .setLogStartOffset(logStartOffset)
                                     .setPartitionMaxBytes(config.fetchMaxBytes()));
                     requested.add(new Requested(s, fetchOffset, currentLeaderEpoch));
-                } catch (RuntimeException e) {
+                } catch (IOException | RuntimeException e) {
                     problem(s, true, "could not read the local log's state: " + e, e);
                 }
             }
@@ -376,10 +375,21 @@ final class ReplicaFetcherThread extends Thread {
             switch (error) {
                 case NONE -> {
                     if (data.divergingEpoch != null && (data.divergingEpoch.epoch != -1 || data.divergingEpoch.endOffset != -1)) {
-                        truncateToDivergingEpoch(s, data.divergingEpoch, logEnd);
+                        FollowerFetchLogic.truncateToDivergingEpoch(p, s.key.toString(), leader.nodeId(),
+                                data.divergingEpoch.epoch, data.divergingEpoch.endOffset);
                     } else {
-                        appendFetched(q, data, logEnd);
+                        int appended = FollowerFetchLogic.appendFetched(p, s.key.toString(), leader.nodeId(), logEnd,
+                                recordsBuffer(data.records), data.highWatermark, data.logStartOffset);
+                        if (appended > 0) {
+                            fetchedBytes.add(appended);
+                            // fairness under replica.fetch.response.max.bytes: partitions that got data go to the back
+                            partitions.remove(s.key);
+                            partitions.put(s.key, s);
+                        }
+                        s.leaderHighWatermark = data.highWatermark;
+                        s.lag = Math.max(0L, data.highWatermark - p.logEndOffset());
                     }
+                    s.lastProblem = null;
                 }
                 case OFFSET_OUT_OF_RANGE -> outOfRange.add(q);
                 case FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH -> {
@@ -393,110 +403,11 @@ final class ReplicaFetcherThread extends Thread {
                 // re-assigns the partition when the metadata says where to
                 default -> problem(s, false, "leader " + leader.nodeId() + " answered " + error, null);
             }
+        } catch (FollowerFetchLogic.Problem e) {
+            problem(s, e.warn, e.getMessage(), null);
         } catch (IOException | RuntimeException e) {
             problem(s, true, "error processing the data fetched at offset " + q.fetchOffset + ": " + e, e);
         }
-    }
-
-    private void appendFetched(Requested q, FetchResponseData.PartitionData data, long logEnd) throws IOException {
-        PartitionState s = q.state;
-        FollowerPartition p = s.partition;
-        ByteBuffer buffer = recordsBuffer(data.records);
-        BatchCursor cursor = new BatchCursor(buffer);
-        long firstBase = -1L;
-        long firstLast = -1L;
-        while (cursor.next()) {
-            if (firstBase < 0) {
-                RecordBatch b = cursor.batch();
-                firstBase = b.baseOffset();
-                firstLast = b.lastOffset();
-            }
-        }
-        // whole batches only: a leader may cut the last batch of a response short (Kafka's followers ignore the rest)
-        int validBytes = firstBase < 0 ? 0 : cursor.nextPosition() - buffer.position();
-        if (validBytes == 0 && buffer.hasRemaining()) {
-            problem(s, true, "leader " + leader.nodeId() + " sent " + buffer.remaining()
-                    + " bytes at offset " + q.fetchOffset + " without one complete batch", null);
-            return;
-        }
-        if (validBytes > 0) {
-            if (firstBase < logEnd) {
-                if (firstLast >= logEnd && p.logStartOffset() == logEnd) {
-                    // The leader's log start is inside a batch (DeleteRecords) and our log is empty there: Kafka's
-                    // follower restarts its log at the batch's base offset and appends the whole batch.
-                    LOG.info("Truncating {} fully to restart it at offset {}: the first batch from leader {} starts there, "
-                            + "below our empty log's start offset {}", s.key, firstBase, leader.nodeId(), logEnd);
-                    p.truncateFullyAndStartAt(firstBase);
-                } else {
-                    problem(s, true, "leader " + leader.nodeId() + " sent a batch at offsets [" + firstBase + ", "
-                            + firstLast + "] for fetch offset " + logEnd, null);
-                    return;
-                }
-            }
-            ByteBuffer batches = buffer.duplicate();
-            batches.limit(buffer.position() + validBytes);
-            AppendResult result = p.appendAsFollower(batches.slice());
-            if (!result.isOk()) {
-                problem(s, true, "appending " + validBytes + " bytes fetched at offset " + logEnd + " failed: "
-                        + Errors.forCode((short) result.errorCode()) + " " + result.errorMessage(), null);
-                return;
-            }
-            fetchedBytes.add(validBytes);
-            // fairness under replica.fetch.response.max.bytes: partitions that got data go to the back
-            partitions.remove(s.key);
-            partitions.put(s.key, s);
-        }
-        p.updateHighWatermark(data.highWatermark);
-        if (data.logStartOffset >= 0) {
-            p.maybeIncrementLogStartOffset(data.logStartOffset);
-        }
-        s.leaderHighWatermark = data.highWatermark;
-        s.lag = Math.max(0L, data.highWatermark - p.logEndOffset());
-        s.lastProblem = null;
-    }
-
-    /**
-     * The leader says our log diverges (Kafka's truncation on fetch, KIP-595/AbstractFetcherThread): truncate to
-     * min(leader's end offset of the epoch, our end offset of the largest epoch &lt;= it, our log end). When our largest
-     * such epoch is a smaller one, this is an intermediate point: the next fetch, with our new last epoch, may get
-     * another DivergingEpoch.
-     */
-    private void truncateToDivergingEpoch(PartitionState s, FetchResponseData.EpochEndOffset diverging, long logEnd)
-            throws IOException {
-        FollowerPartition p = s.partition;
-        if (diverging.endOffset < 0) {
-            problem(s, true, "leader " + leader.nodeId() + " sent a diverging epoch " + diverging.epoch
-                    + " without an end offset", null);
-            return;
-        }
-        EpochEndOffset local = p.endOffsetForEpoch(diverging.epoch);
-        long target;
-        String reason;
-        if (local == null || local.leaderEpoch() < 0 || local.endOffset() < 0) {
-            target = Math.min(diverging.endOffset, logEnd);
-            reason = "we track no epoch <= " + diverging.epoch;
-        } else if (local.leaderEpoch() != diverging.epoch) {
-            target = Math.min(local.endOffset(), logEnd);
-            reason = "our largest epoch <= " + diverging.epoch + " is " + local.leaderEpoch() + ", ending at "
-                    + local.endOffset() + " (intermediate truncation)";
-        } else {
-            target = Math.min(Math.min(local.endOffset(), diverging.endOffset), logEnd);
-            reason = "our epoch " + local.leaderEpoch() + " ends at " + local.endOffset();
-        }
-        if (target >= logEnd) {
-            // No record to remove, but our leader-epoch cache names an epoch the leader never had (one this replica
-            // started as a leader without writing in it): truncating at the log end drops it, as Kafka's
-            // truncateFromEnd does, so the next fetch's LastFetchedEpoch agrees with the leader.
-            LOG.info("{}: dropping leader epochs from offset {} on (the log end): leader {} reports diverging epoch {} ending at {}",
-                    s.key, logEnd, leader.nodeId(), diverging.epoch, diverging.endOffset);
-            p.truncateTo(logEnd);
-            s.lastProblem = null;
-            return;
-        }
-        LOG.info("Truncating {} from log end offset {} to {}: leader {} reports diverging epoch {} ending at {}; {}",
-                s.key, logEnd, target, leader.nodeId(), diverging.epoch, diverging.endOffset, reason);
-        p.truncateTo(target);
-        s.lastProblem = null;
     }
 
     /**
@@ -537,25 +448,11 @@ final class ReplicaFetcherThread extends Thread {
                 return true;
             }
             FollowerPartition p = s.partition;
-            long logEnd = p.logEndOffset();
-            if (leaderEnd < logEnd) {
-                // e.g. after an unclean election: the new leader's log is shorter than ours
-                LOG.info("Truncating {} from log end offset {} to {}: fetch offset {} is out of range and leader {}'s "
-                        + "log ends at {}", s.key, logEnd, leaderEnd, q.fetchOffset, leader.nodeId(), leaderEnd);
-                p.truncateTo(leaderEnd);
-                s.lag = 0;
-                s.lastProblem = null;
-            } else if (leaderStart > logEnd) {
-                LOG.info("Truncating {} fully and restarting it at offset {}: fetch offset {} is out of range and "
-                        + "leader {}'s log starts at {}, after our log end offset {}", s.key, leaderStart, q.fetchOffset,
-                        leader.nodeId(), leaderStart, logEnd);
-                p.truncateFullyAndStartAt(leaderStart);
-                s.lag = Math.max(0L, leaderEnd - leaderStart);
-                s.lastProblem = null;
-            } else {
-                problem(s, false, "fetch offset " + q.fetchOffset + " out of range, yet within leader "
-                        + leader.nodeId() + "'s log [" + leaderStart + ", " + leaderEnd + ")", null);
-            }
+            FollowerFetchLogic.truncateOutOfRange(p, s.key.toString(), leader.nodeId(), q.fetchOffset, leaderStart, leaderEnd);
+            s.lag = Math.max(0L, leaderEnd - p.logEndOffset());
+            s.lastProblem = null;
+        } catch (FollowerFetchLogic.Problem e) {
+            problem(s, e.warn, e.getMessage(), null);
         } catch (IOException | RuntimeException e) {
             problem(s, true, "error truncating after an out-of-range fetch offset " + q.fetchOffset + ": " + e, e);
         } finally {

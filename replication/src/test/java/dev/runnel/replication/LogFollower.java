@@ -149,6 +149,11 @@ final class LogFollower implements FollowerPartition {
     }
 
     @Override
+    public long highWatermark() {
+        return log.highWatermark();
+    }
+
+    @Override
     public void updateHighWatermark(long leaderHighWatermark) {
         enter();
         try {

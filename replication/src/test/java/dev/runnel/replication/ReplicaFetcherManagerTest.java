@@ -259,6 +259,8 @@ class ReplicaFetcherManagerTest {
         }
         assertEquals(60, followerLog.logEndOffset());
         assertEquals(-1, followerLog.leaderEpochCache().latestEpoch());
+        // its high watermark at its end: the truncation of an epoch-less log to its high watermark removes nothing
+        followerLog.updateHighWatermark(60);
         leader.lead("t", 0, leaderLog, 1);
 
         LogFollower f = new LogFollower("t", 0, followerLog, 1);
@@ -277,6 +279,37 @@ class ReplicaFetcherManagerTest {
         leader.setHighWatermark("t", 0, leaderLog.logEndOffset());
         awaitCaughtUp(f, leaderLog);
         assertSameBatches(leaderLog, followerLog, 40);
+    }
+
+    @Test
+    void aLogWithoutLeaderEpochsIsTruncatedToItsHighWatermarkBeforeItsFirstFetch() throws Exception {
+        FakeLeader leader = leader(1);
+        PartitionLog leaderLog = log("leader/t-0");
+        PartitionLog followerLog = log("follower/t-0");
+        for (int i = 0; i < 10; i++) {
+            assertTrue(leaderLog.append(batch(4, "b" + i), 1).isOk());
+        }
+        leaderLog.updateHighWatermark(leaderLog.logEndOffset());
+        // the first 5 batches as the leader has them, then 5 batches the leader never had, no epochs known
+        ByteBuffer same = leaderLog.read(0, Integer.MAX_VALUE, 20L).toByteBuffer();
+        assertTrue(followerLog.appendAsFollower(same).isOk());
+        for (int i = 5; i < 10; i++) {
+            assertTrue(followerLog.appendAsFollower(batchAt(i * 4L, -1, 4, "other" + i)).isOk());
+        }
+        followerLog.leaderEpochCache().clear();
+        followerLog.updateHighWatermark(20);
+        assertEquals(40, followerLog.logEndOffset());
+        assertEquals(-1, followerLog.leaderEpochCache().latestEpoch());
+        leader.lead("t", 0, leaderLog, 1);
+
+        LogFollower f = new LogFollower("t", 0, followerLog, 1);
+        ReplicaFetcherManager manager = manager(3, config());
+        manager.addPartitions(leader.endpoint(), List.of(f));
+
+        awaitCaughtUp(f, leaderLog);
+        assertEquals(1, f.truncations.get(), "one truncation, to the high watermark");
+        assertEquals(20, leader.fetchedPartitions("t", 0).get(0).fetchOffset(), "the first fetch starts at the high watermark");
+        assertSameBatches(leaderLog, followerLog, 0);
     }
 
     // ------------------------------------------------------------------ errors

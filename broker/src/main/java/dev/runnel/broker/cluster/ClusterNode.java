@@ -68,6 +68,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     private volatile MetadataImage image = MetadataImage.EMPTY;
     private volatile MetadataLog log;
     private volatile QuorumController controller;
+    private volatile BrokerLivenessProbe livenessProbe;
     private volatile ControllerListener controllerListener;
     private volatile ReplicaManager replicaManager;
     private volatile EventLoopGroup controllerLoop;
@@ -146,6 +147,11 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
                 String s = config.get("leader.imbalance.check.interval.seconds");
                 long seconds = s == null || s.isBlank() ? 300 : Long.parseLong(s.trim());
                 controller.enableLeaderRebalance(Math.max(1, seconds) * 1000);
+            }
+            String probe = config.get(BrokerLivenessProbe.CONFIG);
+            long probeMs = probe == null || probe.isBlank() ? BrokerLivenessProbe.DEFAULT_INTERVAL_MS : Long.parseLong(probe.trim());
+            if (probeMs > 0) {
+                livenessProbe = new BrokerLivenessProbe(kraft.nodeId(), controller, () -> image, this::endpoint, probeMs);
             }
         } else {
             log = RatisMetadataLog.startObserver(kraft.nodeId(), resolved(voters), this, settings);
@@ -553,6 +559,10 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
         ReplicaManager rm = replicaManager;
         if (rm != null) {
             rm.close();
+        }
+        BrokerLivenessProbe probe = livenessProbe;
+        if (probe != null) {
+            probe.close();
         }
         QuorumController c = controller;
         if (c != null) {

@@ -76,6 +76,11 @@ final class FollowerAdapter implements FollowerPartition {
     }
 
     @Override
+    public long highWatermark() {
+        return partition.log().highWatermark();
+    }
+
+    @Override
     public void updateHighWatermark(long leaderHighWatermark) {
         long before = partition.log().highWatermark();
         partition.log().updateHighWatermark(leaderHighWatermark);

@@ -5,7 +5,7 @@ import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.network.RegionRecords;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.log.AbortedTxn;
-import dev.runnel.log.EpochEndOffset;
+import dev.runnel.replication.leader.ReplicaFetchCheck;
 import dev.runnel.log.LogErrors;
 import dev.runnel.log.LogReadResult;
 import dev.runnel.log.LogRegion;
@@ -73,6 +73,14 @@ public final class FetchOperation implements Partition.AppendListener {
 
         public Partition partition() {
             return partition;
+        }
+
+        public FetchRequestData.FetchPartition request() {
+            return request;
+        }
+
+        public FetchResponseData.PartitionData response() {
+            return response;
         }
 
         public long fetchOffset() {
@@ -366,14 +374,15 @@ public final class FetchOperation implements Partition.AppendListener {
         }
         try {
             if (version >= 12 && rp.lastFetchedEpoch >= 0) {
-                EpochEndOffset eo = p.endOffsetForEpoch(rp.lastFetchedEpoch);
-                if (eo.endOffset() < 0 || eo.leaderEpoch() < 0 || rp.fetchOffset < p.logStartOffset()) {
+                ReplicaFetchCheck.Verdict v = ReplicaFetchCheck.check(rp.fetchOffset, rp.lastFetchedEpoch,
+                        p.logStartOffset(), p.endOffsetForEpoch(rp.lastFetchedEpoch));
+                if (v.kind() == ReplicaFetchCheck.Kind.OUT_OF_RANGE) {
                     fillError(pd, Errors.OFFSET_OUT_OF_RANGE);
                     return true;
                 }
-                if (eo.leaderEpoch() < rp.lastFetchedEpoch || eo.endOffset() < rp.fetchOffset) {
+                if (v.kind() == ReplicaFetchCheck.Kind.DIVERGING) {
                     fillOffsets(pd, p.highWatermark(), p.lastStableOffset(), p.logStartOffset());
-                    pd.divergingEpoch = new FetchResponseData.EpochEndOffset().setEpoch(eo.leaderEpoch()).setEndOffset(eo.endOffset());
+                    pd.divergingEpoch = new FetchResponseData.EpochEndOffset().setEpoch(v.epoch()).setEndOffset(v.endOffset());
                     pd.records = EMPTY;
                     return true;
                 }

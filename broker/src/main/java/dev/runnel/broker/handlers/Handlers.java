@@ -12,7 +12,7 @@ public final class Handlers {
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
         register.accept(new ProduceHandler());
-        register.accept(new FetchHandler());
+        register.accept(FetchHandler.create(broker));
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
         register.accept(new OffsetForLeaderEpochHandler());

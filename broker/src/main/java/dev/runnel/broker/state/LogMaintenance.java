@@ -43,6 +43,7 @@ public final class LogMaintenance implements AutoCloseable {
     public static final String LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
     /** Kafka's file name for the cleaner's progress per compacted log. */
     public static final String CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint";
+    public static final String RECOVERY_POINT_OFFSET_CHECKPOINT = "recovery-point-offset-checkpoint";
 
     private final TopicManager topics;
     private final Path logDir;
@@ -54,6 +55,7 @@ public final class LogMaintenance implements AutoCloseable {
     private final ScheduledExecutorService cleaner;
     private volatile Map<String, Long> lastCheckpoint = Map.of();
     private volatile Map<String, Long> lastCleanerCheckpoint = Map.of();
+    private volatile Map<String, Long> lastRecoveryCheckpoint = Map.of();
     private volatile boolean stopping;
 
     public LogMaintenance(BrokerConfig config, TopicManager topics) {
@@ -196,6 +198,25 @@ public final class LogMaintenance implements AutoCloseable {
             if (writeCheckpointFile(LOG_START_OFFSET_CHECKPOINT, entries)) {
                 lastCheckpoint = entries;
             }
+        }
+        writeRecoveryPointCheckpoint();
+    }
+
+    /**
+     * Writes Kafka's {@code recovery-point-offset-checkpoint}: every partition's recovery point (below it the log
+     * was fsynced). Each log keeps the same fact in its own state file, which is what its recovery reads; this file
+     * is for Kafka's tools and habits, and shows how far the flush policy has made each log durable.
+     */
+    void writeRecoveryPointCheckpoint() {
+        Map<String, Long> entries = new TreeMap<>();
+        for (Partition p : partitions()) {
+            PartitionLog log = p.log();
+            if (!log.isClosed()) {
+                entries.put(p.topic().name() + " " + p.index(), log.recoveryPoint());
+            }
+        }
+        if (!entries.equals(lastRecoveryCheckpoint) && writeCheckpointFile(RECOVERY_POINT_OFFSET_CHECKPOINT, entries)) {
+            lastRecoveryCheckpoint = entries;
         }
     }
 

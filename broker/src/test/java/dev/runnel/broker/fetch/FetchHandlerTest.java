@@ -329,17 +329,44 @@ class FetchHandlerTest {
     @Test
     void sessions() throws Exception {
         produceBatches("t", 0, 1, 1);
-        // a client asking for a new session (epoch 0) gets a sessionless full response
+        // a full fetch with epoch 0 creates a session
         FetchRequestData req = addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setSessionId(0).setSessionEpoch(0);
         FetchResponseData resp = client.call(req, (short) 12);
-        assertEquals(0, resp.sessionId);
         assertEquals(Errors.NONE.code(), resp.errorCode);
-        assertEquals(1, only(resp).records.sizeInBytes() > 0 ? 1 : 0);
-        // an incremental fetch names a session that does not exist
-        req.setSessionId(1234).setSessionEpoch(1);
-        resp = client.call(req, (short) 12);
+        int session = resp.sessionId;
+        assertTrue(session != 0, "a session id");
+        assertTrue(only(resp).records.sizeInBytes() > 0);
+        long hw = only(resp).highWatermark;
+        // incremental, the consumer moved to offset 1: nothing new, so no partition in the answer
+        FetchRequestData inc = addPartition(fetch(0, 1, 1 << 20), "t", 0, hw, 1 << 20).setSessionId(session).setSessionEpoch(1);
+        resp = client.call(inc, (short) 12);
+        assertEquals(Errors.NONE.code(), resp.errorCode);
+        assertEquals(session, resp.sessionId);
+        assertEquals(0, resp.responses.size(), "nothing changed");
+        // an incremental fetch naming no partition reads the session's: new data comes back
+        produceBatches("t", 0, 1, 1);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(2), (short) 12);
+        assertEquals(session, resp.sessionId);
+        assertTrue(only(resp).records.sizeInBytes() > 0, "the record at the cached fetch offset");
+        assertEquals(hw + 1, only(resp).highWatermark);
+        // the same epoch again (a duplicate) and an unknown session are refused as Kafka refuses them
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(2), (short) 12);
+        assertEquals(Errors.INVALID_FETCH_SESSION_EPOCH.code(), resp.errorCode);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session + 1).setSessionEpoch(1), (short) 12);
         assertEquals(Errors.FETCH_SESSION_ID_NOT_FOUND.code(), resp.errorCode);
         assertEquals(0, resp.responses.size());
+        // forgetting the last partition closes the session: the answer is sessionless
+        FetchRequestData forget = fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(3);
+        forget.forgottenTopicsData.add(new FetchRequestData.ForgottenTopic().setTopic("t").setPartitions(new java.util.ArrayList<>(List.of(0))));
+        resp = client.call(forget, (short) 12);
+        assertEquals(Errors.NONE.code(), resp.errorCode);
+        assertEquals(0, resp.sessionId);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(4), (short) 12);
+        assertEquals(Errors.FETCH_SESSION_ID_NOT_FOUND.code(), resp.errorCode, "closed");
+        // epoch -1: sessionless
+        resp = client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setSessionId(0).setSessionEpoch(-1), (short) 12);
+        assertEquals(0, resp.sessionId);
+        assertEquals(1, resp.responses.size());
     }
 
     @Test

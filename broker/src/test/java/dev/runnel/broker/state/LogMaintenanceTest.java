@@ -99,6 +99,19 @@ class LogMaintenanceTest {
     }
 
     @Test
+    void everyRecoveryPointIsCheckpointedAsKafkaDoes() throws Exception {
+        Partition p = server.broker().topics().partition("t", 0);
+        p.log().flush();
+        server.logMaintenance().runRetentionNow().get(10, TimeUnit.SECONDS);
+        String text = Files.readString(dir.resolve(LogMaintenance.RECOVERY_POINT_OFFSET_CHECKPOINT));
+        java.util.List<String> lines = text.lines().toList();
+        assertEquals("0", lines.get(0), "version");
+        assertEquals(Integer.parseInt(lines.get(1)), lines.size() - 2, "the count matches the entries");
+        assertTrue(lines.contains("t 0 " + p.log().logEndOffset()), "flushed to its end: " + text);
+        assertEquals(10, p.log().logEndOffset());
+    }
+
+    @Test
     void theCleanersProgressIsCheckpointedAsKafkaDoes() throws Exception {
         server.broker().topics().create("k", 1, Map.of("cleanup.policy", "compact", "segment.bytes", "200"), false, false);
         for (int i = 0; i < 12; i++) {

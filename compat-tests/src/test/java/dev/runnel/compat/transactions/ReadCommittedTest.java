@@ -54,11 +54,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * stable offset; DescribeProducers through the Admin client and {@code kafka-transactions describe-producers};
  * Kafka's {@code kafka-dump-log} reading our {@code .txnindex}.
  *
- * <p><b>Stand-in:</b> until the transaction coordinator of issue 11 lands, the transactional batches and the
- * COMMIT/ABORT markers are appended through the broker's in-process API ({@link TxnStandIn}), exactly as the
- * coordinator will append its markers ({@link AppendOrigin#COORDINATOR}). Only the writing side is replaced: with
- * the coordinator, {@link TxnStandIn} becomes a transactional {@code KafkaProducer} (beginTransaction / send /
- * commitTransaction / abortTransaction); every read and assertion here stays as it is.
+ * <p><b>Stand-in:</b> the transactional batches and the COMMIT/ABORT markers are appended through the broker's
+ * in-process API ({@link TxnStandIn}), exactly as the transaction coordinator appends its markers
+ * ({@link AppendOrigin#COORDINATOR}), so that the test controls the interleaving of three producers to the offset.
+ * Only the writing side is replaced: {@link TxnStandIn} stands for transactional {@code KafkaProducer}s
+ * (beginTransaction / send / commitTransaction / abortTransaction) and their coordinator, which
+ * {@link TransactionalProducerTest} runs for real; every read and assertion here would stay as it is.
  */
 @RunnelBroker(topics = "txn-read:1")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -83,9 +84,8 @@ class ReadCommittedTest {
     static long logEndAfterWrite;
 
     /**
-     * STAND-IN for a transactional producer plus the coordinator's WriteTxnMarkers: appends transactional batches and
-     * markers to the partition's leader in this JVM. Replace by a transactional KafkaProducer once the coordinator
-     * is merged.
+     * STAND-IN for transactional producers plus the coordinator's markers: appends transactional batches and markers
+     * to the partition's leader in this JVM.
      */
     static final class TxnStandIn {
         private final Map<Long, Integer> sequences = new HashMap<>();

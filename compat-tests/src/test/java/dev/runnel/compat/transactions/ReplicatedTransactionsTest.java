@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
  * index and open transactions from what they copied. After the leader stops, the new leader serves read_committed
  * consumers exactly as the old one did: aborted records hidden, the last stable offset pinned at the open one.
  *
- * <p><b>Stand-in:</b> the transactional batches and markers are appended in-process on the leader (as the coordinator
- * of issue 11 will append its markers); the replication and every read are the real thing.
+ * <p><b>Stand-in:</b> the transactional batches and markers are appended in-process on the leader (as the transaction
+ * coordinator appends its markers); the replication and every read are the real thing.
  */
 class ReplicatedTransactionsTest {
     private static final String TOPIC = "txn-replicated";

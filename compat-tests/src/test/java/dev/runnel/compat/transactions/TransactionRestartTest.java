@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * first offset travels in the producer-state snapshot of the clean shutdown), and the ABORT written after the
  * restart hides the transaction from read_committed consumers.
  *
- * <p><b>Stand-in:</b> the transactional batch and the marker are appended in-process, as in {@link ReadCommittedTest};
- * with the coordinator of issue 11 they come from a transactional producer and its coordinator.
+ * <p><b>Stand-in:</b> the transactional batch and the marker are appended in-process, as in {@link ReadCommittedTest}
+ * (with a real producer the coordinator would abort the transaction itself when it times out).
  */
 class TransactionRestartTest {
     private static final String TOPIC = "txn-restart";

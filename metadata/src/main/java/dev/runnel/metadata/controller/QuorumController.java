@@ -96,6 +96,36 @@ public final class QuorumController implements AutoCloseable {
         }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
     }
 
+    /** Whether this node is the active controller now (it leads the quorum and has taken over the sessions). */
+    public boolean isActive() {
+        return active && log.isReadyLeader();
+    }
+
+    /**
+     * Evidence that a broker's process is gone (its listener refuses connections): fences it now, if it is still the
+     * registration with {@code brokerEpoch} and unfenced, rather than when its session times out.
+     */
+    public void brokerUnreachable(int brokerId, long brokerEpoch) {
+        thread.execute(() -> {
+            try {
+                if (!log.isReadyLeader() || !active) {
+                    return;
+                }
+                MetadataImage img = image.get();
+                BrokerRegistration b = img.broker(brokerId);
+                if (b == null || b.fenced() || b.epoch() != brokerEpoch) {
+                    return;
+                }
+                LOG.info("Fencing broker {} (epoch {}): its listener refuses connections", brokerId, brokerEpoch);
+                commit(logic.fence(img, brokerId));
+            } catch (NotControllerException e) {
+                active = false;
+            } catch (Exception e) {
+                LOG.warn("Fencing unreachable broker {} failed: {}", brokerId, e.toString());
+            }
+        });
+    }
+
     /** Serves one controller request (see {@link ControllerMessages}); answers with the response bytes. */
     public CompletableFuture<byte[]> handle(byte[] request) {
         CompletableFuture<byte[]> out = new CompletableFuture<>();

@@ -191,9 +191,14 @@ public final class LeaderState {
         return pendingIsr;
     }
 
-    /** The controller committed an ISR (the answer to a proposal, or a change it made itself). */
+    /**
+     * The controller committed an ISR (the answer to a proposal, or a change it made itself). Only a newer partition
+     * epoch changes anything: the same epoch again (metadata that changed elsewhere, or the image and the answer both
+     * reporting one change) must not drop a proposal in flight, or the high watermark would stop counting a replica
+     * the controller may still add (and later elect) — found by the replication simulation.
+     */
     public synchronized void isrCommitted(List<Integer> newIsr, int newPartitionEpoch) {
-        if (newPartitionEpoch < partitionEpoch) {
+        if (newPartitionEpoch <= partitionEpoch) {
             return;
         }
         isr = List.copyOf(newIsr);

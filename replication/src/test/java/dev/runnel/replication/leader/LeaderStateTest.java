@@ -55,6 +55,23 @@ class LeaderStateTest {
     }
 
     @Test
+    void metadataRepeatingTheCurrentPartitionEpochKeepsAPendingExpansionCounted() {
+        // Found by ReplicationSimulationTest (seed 110): an unrelated metadata change re-delivered the partition at
+        // the same epoch while follower 3's expansion was in flight; dropping it let the high watermark pass offsets
+        // follower 3 lacked, then the controller committed the expansion and could elect follower 3.
+        LeaderState s = new LeaderState(1, List.of(1, 2, 3), List.of(1), 3, 7, 0, 0, 0, LAG_MS, 1);
+        s.onFollowerFetch(3, 0, 0, 1);
+        assertEquals(List.of(1, 3), s.isrExpansion());
+        s.isrCommitted(List.of(1), 7);
+        assertTrue(s.changeInFlight(), "the same partition epoch is no answer to the proposal");
+        assertEquals(List.of(1, 3), s.maximalIsr());
+        assertEquals(-1, s.maybeIncrementHighWatermark(5), "follower 3 (log end 0) still counts");
+        s.isrCommitted(List.of(1, 3), 8);
+        assertFalse(s.changeInFlight());
+        assertEquals(List.of(1, 3), s.isr());
+    }
+
+    @Test
     void underMinInsyncReplicasTheHighWatermarkStaysAndAcksAllIsRefused() {
         LeaderState s = new LeaderState(1, List.of(1, 2, 3), List.of(1), 0, 0, 0, 0, 0, LAG_MS, 2);
         assertTrue(s.underMinIsr());
