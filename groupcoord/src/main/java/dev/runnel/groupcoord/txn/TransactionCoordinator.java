@@ -547,6 +547,14 @@ public final class TransactionCoordinator {
                 complete(shard, generation, transactionalId, producerId, epoch, commit);
                 return;
             }
+            if (errors.containsValue(Errors.TRANSACTION_COORDINATOR_FENCED)) {
+                // A partition has a marker from a newer coordinator of this producer: this one is stale (as Kafka, stop
+                // here; the owner of the newer epoch completes the transaction).
+                log.warn("{} markers for transactional id {} refused: coordinator epoch {} of {}-{} is fenced by a newer one",
+                        commit ? "COMMIT" : "ABORT", transactionalId, shard.coordinatorEpoch, TransactionStateTopic.NAME,
+                        shard.partition);
+                return;
+            }
             if (attempt % 50 == 0) {
                 log.warn("{} markers for transactional id {} (producer id {}, epoch {}) not written yet, retrying: {}{}",
                         commit ? "COMMIT" : "ABORT", transactionalId, producerId, epoch, errors,
