@@ -245,9 +245,9 @@ final class LogSegment {
     }
 
     /** Empties both indexes (before rebuilding them). */
-    void resetIndexes() {
-        offsetIndex.truncateToEntries(0);
-        timeIndex.truncateToEntries(0);
+    void resetIndexes() throws IOException {
+        offsetIndex.clear();
+        timeIndex.clear();
         bytesSinceLastIndexEntry = 0;
     }
 

@@ -81,6 +81,8 @@ public final class BrokerConfigKeys {
         key("metrics.enabled", Type.BOOLEAN, "false", null, "Keep metrics without serving /metrics (for RunnelServer.metrics() in-process).");
         key("fetch.max.bytes", Type.INT, "57671680", atLeast(1024), "Most bytes one Fetch response carries.");
         key("log.retention.check.interval.ms", Type.LONG, "300000", atLeast(1), "How often retention looks for segments to delete.");
+        key("num.recovery.threads.per.data.dir", Type.INT, "8", atLeast(1),
+                "Threads that open (and after a crash recover) the partitions at start-up (Runnel's default 8; Kafka's 2).");
         key("log.cleaner.enable", Type.BOOLEAN, "true", null, "Whether compacted topics are compacted.");
         key("log.cleaner.backoff.ms", Type.LONG, "15000", atLeast(0), "How often the cleaner looks for logs to compact.");
         key("log.cleaner.dedupe.buffer.size", Type.LONG, String.valueOf(128L << 20), null, "Memory for the cleaner's key map (24 bytes a key).");
@@ -153,7 +155,6 @@ public final class BrokerConfigKeys {
         ignored("background.threads", Type.INT, "10", "Background work has its own named threads.");
         ignored("socket.send.buffer.bytes", Type.INT, "102400", "The operating system's socket buffer sizes are used.");
         ignored("socket.receive.buffer.bytes", Type.INT, "102400", "The operating system's socket buffer sizes are used.");
-        ignored("num.recovery.threads.per.data.dir", Type.INT, "2", "Logs are opened by one thread.");
         ignored("log.cleaner.threads", Type.INT, "1", "One cleaner thread.");
         ignored("log.cleaner.io.max.bytes.per.second", Type.DOUBLE, String.valueOf(Double.MAX_VALUE), "The cleaner is not throttled.");
         ignored("leader.imbalance.per.broker.percentage", Type.INT, "10", "Any imbalance is corrected at the next check.");

@@ -66,11 +66,14 @@ public final class InitProducerIdHandler implements ApiHandler {
                                 .setProducerId(r.producerId()).setProducerEpoch(r.producerEpoch());
                     });
         }
+        boolean cluster = ctx.broker().cluster() != null;
         return producerIds.nextId().handle((id, failure) -> {
             if (failure != null) {
                 LOG.error("Cannot allocate a producer id: {}", failure.getMessage());
-                return new InitProducerIdResponseData().setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                        .setProducerId(-1L).setProducerEpoch((short) -1);
+                // a cluster waits for the controller's next block (retriable); a single node's id file failed (as Kafka
+                // when its id manager fails)
+                Errors e = cluster ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.UNKNOWN_SERVER_ERROR;
+                return new InitProducerIdResponseData().setErrorCode(e.code()).setProducerId(-1L).setProducerEpoch((short) -1);
             }
             return (ApiMessage) new InitProducerIdResponseData().setErrorCode(Errors.NONE.code()).setProducerId(id)
                     .setProducerEpoch((short) 0);

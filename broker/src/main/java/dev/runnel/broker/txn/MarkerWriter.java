@@ -45,7 +45,11 @@ public final class MarkerWriter implements TxnMarkerWriter {
 
     private final long replicationTimeoutMs;
 
-    MarkerWriter(Broker broker, GroupsService groups, long replicationTimeoutMs) {
+    private final java.util.concurrent.Executor callbacks;
+
+    /** @param callbacks where the answers to the coordinator complete when they had to wait (never a waker's thread) */
+    MarkerWriter(Broker broker, GroupsService groups, long replicationTimeoutMs, java.util.concurrent.Executor callbacks) {
+        this.callbacks = callbacks;
         this.broker = broker;
         this.replicationTimeoutMs = replicationTimeoutMs;
         this.cluster = broker.cluster();
@@ -87,7 +91,8 @@ public final class MarkerWriter implements TxnMarkerWriter {
             sends.add(CompletableFuture.runAsync(() -> send(e.getKey(), e.getValue(), producerId, producerEpoch, commit,
                     coordinatorEpoch, results), senders));
         }
-        return CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])).handle((v, failure) -> results);
+        CompletableFuture<Void> all = CompletableFuture.allOf(sends.toArray(new CompletableFuture[0]));
+        return all.isDone() ? CompletableFuture.completedFuture(results) : all.handleAsync((v, failure) -> results, callbacks);
     }
 
     /**

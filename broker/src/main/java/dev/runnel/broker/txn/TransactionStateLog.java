@@ -27,11 +27,18 @@ final class TransactionStateLog implements TransactionLog {
     private final Partitions partitions;
     private final dev.runnel.broker.Broker broker;
     private final long timeoutMs;
+    private final java.util.concurrent.Executor callbacks;
 
-    TransactionStateLog(Partitions partitions, dev.runnel.broker.Broker broker, long timeoutMs) {
+    /**
+     * @param callbacks where the coordinator's continuations run once the replicas confirmed a write: never on the
+     *                  thread that moved the high watermark, which may hold a group coordinator's lock
+     */
+    TransactionStateLog(Partitions partitions, dev.runnel.broker.Broker broker, long timeoutMs,
+                        java.util.concurrent.Executor callbacks) {
         this.partitions = partitions;
         this.broker = broker;
         this.timeoutMs = timeoutMs;
+        this.callbacks = callbacks;
     }
 
     @Override
@@ -57,13 +64,13 @@ final class TransactionStateLog implements TransactionLog {
         // Replicated: durable once the in-sync replicas have it (Kafka writes the transaction log with acks=-1), so
         // a new coordinator after a failover knows every state change this one acted on.
         return dev.runnel.broker.produce.AcksAllWait.start(p, offset + 1, timeoutMs, broker.timer(), broker.metrics())
-                .thenApply(e -> {
+                .thenApplyAsync(e -> {
                     if (e != Errors.NONE) {
                         throw new CoordinatorLogException(e, "the in-sync replicas of " + p + " did not confirm offset "
                                 + offset + ": " + e, null);
                     }
                     return offset;
-                });
+                }, callbacks);
     }
 
     @Override

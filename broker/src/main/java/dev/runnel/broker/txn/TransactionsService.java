@@ -45,8 +45,6 @@ import org.slf4j.LoggerFactory;
 public final class TransactionsService {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionsService.class);
     private static final Map<Broker, TransactionsService> SERVICES = new WeakHashMap<>();
-    private static final Map<String, String> TOPIC_CONFIGS = Map.of("cleanup.policy", "compact", "segment.bytes", "104857600",
-            "compression.type", "uncompressed");
 
     private final Broker broker;
     private final TopicManager topics;
@@ -56,6 +54,8 @@ public final class TransactionsService {
     private final MarkerWriter markers;
     private final int numPartitions;
     private final short replicationFactor;
+    /** Compacted, as Kafka's; min.insync.replicas from transaction.state.log.min.isr (2), at most the replication factor. */
+    private final Map<String, String> topicConfigs;
     private final ExecutorService timeouts;
     private final Map<Integer, Integer> led = new HashMap<>();
     private volatile long lastRefusalLogMs;
@@ -69,6 +69,9 @@ public final class TransactionsService {
         TransactionCoordinatorConfig config = config(c);
         this.numPartitions = config.partitions();
         this.replicationFactor = (short) Math.max(1, intOr(c, "transaction.state.log.replication.factor", 1));
+        int minIsr = Math.max(1, Math.min(replicationFactor, intOr(c, "transaction.state.log.min.isr", 2)));
+        this.topicConfigs = Map.of("cleanup.policy", "compact", "segment.bytes", "104857600", "compression.type", "uncompressed",
+                "min.insync.replicas", Integer.toString(minIsr));
         this.producerIds = producerIdSource(broker);
         ThreadPoolExecutor executor = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "runnel-txn-coordinator");
@@ -85,10 +88,10 @@ public final class TransactionsService {
             }, Math.max(1, delayMs), TimeUnit.MILLISECONDS);
             return t::cancel;
         };
-        this.markers = new MarkerWriter(broker, groups, longOr(c, "request.timeout.ms", 30_000L));
+        this.markers = new MarkerWriter(broker, groups, longOr(c, "request.timeout.ms", 30_000L), executor);
         this.coordinator = new TransactionCoordinator(config, System::currentTimeMillis, scheduler,
                 new TransactionStateLog(this::statePartition, broker,
-                        longOr(c, "transaction.state.log.write.timeout.ms", 5_000L)), producerIds, markers);
+                        longOr(c, "transaction.state.log.write.timeout.ms", 5_000L), executor), producerIds, markers);
         Topic existing = topics.get(TransactionStateTopic.NAME);
         if (existing != null && existing.partitionCount() != numPartitions) {
             LOG.warn("{} has {} partitions but transaction.state.log.num.partitions is {}: transactional ids are placed by "
@@ -255,10 +258,10 @@ public final class TransactionsService {
                 return Errors.COORDINATOR_NOT_AVAILABLE;
             }
             dev.runnel.broker.cluster.ClusterTopicAdmin.ensureTopic(cluster, TransactionStateTopic.NAME, numPartitions,
-                    replicationFactor, TOPIC_CONFIGS);
+                    replicationFactor, topicConfigs);
             return Errors.COORDINATOR_NOT_AVAILABLE;
         }
-        TopicManager.Result r = topics.create(TransactionStateTopic.NAME, numPartitions, TOPIC_CONFIGS, true, false);
+        TopicManager.Result r = topics.create(TransactionStateTopic.NAME, numPartitions, topicConfigs, true, false);
         if (r.error() == Errors.NONE || r.error() == Errors.TOPIC_ALREADY_EXISTS) {
             return Errors.NONE;
         }

@@ -235,7 +235,7 @@ public final class TransactionCoordinator {
             return CompletableFuture.completedFuture(InitResult.error(outcome.error));
         }
         TransactionMetadata m = outcome.installed;
-        log.info("Initialized transactional id {} with producer id {} and epoch {} on {}-{}", transactionalId,
+        log.debug("Initialized transactional id {} with producer id {} and epoch {} on {}-{}", transactionalId,
                 m.producerId(), m.producerEpoch(), TransactionStateTopic.NAME, shard.partition);
         return CompletableFuture.completedFuture(new InitResult(Errors.NONE, m.producerId(), m.producerEpoch()));
     }
@@ -545,6 +545,14 @@ public final class TransactionCoordinator {
             }
             if (retry.isEmpty()) {
                 complete(shard, generation, transactionalId, producerId, epoch, commit);
+                return;
+            }
+            if (errors.containsValue(Errors.TRANSACTION_COORDINATOR_FENCED)) {
+                // A partition has a marker from a newer coordinator of this producer: this one is stale (as Kafka, stop
+                // here; the owner of the newer epoch completes the transaction).
+                log.warn("{} markers for transactional id {} refused: coordinator epoch {} of {}-{} is fenced by a newer one",
+                        commit ? "COMMIT" : "ABORT", transactionalId, shard.coordinatorEpoch, TransactionStateTopic.NAME,
+                        shard.partition);
                 return;
             }
             if (attempt % 50 == 0) {

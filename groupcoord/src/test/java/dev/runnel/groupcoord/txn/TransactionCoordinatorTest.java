@@ -81,6 +81,19 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void aCoordinatorFencedByANewerEpochStopsSendingMarkers() {
+        TxnTestKit kit = new TxnTestKit();
+        kit.autoMarkers = false;
+        kit.init(TXN, 60_000);
+        kit.add(TXN, 1000L, (short) 0, List.of(tp("a", 0)));
+        kit.end(TXN, 1000L, (short) 0, true);
+        kit.markerCalls.get(0).fail(tp("a", 0), Errors.TRANSACTION_COORDINATOR_FENCED);
+        kit.clock.advance(10_000);
+        assertEquals(1, kit.markerCalls.size(), "no retry");
+        assertEquals(PREPARE_COMMIT, kit.state(TXN), "completing is the newer coordinator's business");
+    }
+
+    @Test
     void aTransactionOpenLongerThanItsTimeoutIsAbortedAndItsProducerFenced() {
         TxnTestKit kit = new TxnTestKit();
         kit.init(TXN, 5_000);
