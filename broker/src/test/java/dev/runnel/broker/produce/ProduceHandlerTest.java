@@ -121,6 +121,24 @@ class ProduceHandlerTest {
     }
 
     @Test
+    void oldTimestampDifferenceConfigBoundsLegacyTimestamps() throws Exception {
+        server.broker().topics().create("diff", 1, Map.of("message.timestamp.difference.max.ms", "3600000"), false, false);
+        long now = System.currentTimeMillis();
+        ByteBuffer old = new LegacyMessageSetBuilder((byte) 1, Compression.NONE)
+                .append(0, now - 2 * 3_600_000L, null, "old".getBytes(StandardCharsets.UTF_8)).build();
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 2, produce("diff", 0, (short) 1, old));
+        assertEquals(Errors.INVALID_TIMESTAMP.code(), r.errorCode);
+        ByteBuffer fresh = new LegacyMessageSetBuilder((byte) 1, Compression.NONE)
+                .append(0, now, null, "fresh".getBytes(StandardCharsets.UTF_8)).build();
+        assertEquals(Errors.NONE.code(), produceOne((short) 2, produce("diff", 0, (short) 1, fresh)).errorCode);
+        // an explicit before.max.ms wins over the deprecated difference, as in Kafka 3.6+
+        server.broker().topics().create("before", 1, Map.of("message.timestamp.difference.max.ms", "3600000",
+                "message.timestamp.before.max.ms", String.valueOf(3 * 3_600_000L)), false, false);
+        assertEquals(Errors.NONE.code(), produceOne((short) 2, produce("before", 0, (short) 1, old.duplicate().rewind())).errorCode);
+        assertEquals(1L, latest("diff", 0));
+    }
+
+    @Test
     void legacyMessageFormatIsConvertedInV0To2AndRefusedInV3Up() throws Exception {
         ByteBuffer magic0 = new LegacyMessageSetBuilder((byte) 0, Compression.NONE)
                 .append(0, -1, null, "a".getBytes(StandardCharsets.UTF_8))
