@@ -96,8 +96,9 @@ class LegacyClientsTest {
         }
     }
 
+    /** 0.8.1 commits with OffsetCommit/OffsetFetch v0, 0.8.2 with v1 (both without group membership); 0.9+ join groups. */
     @ParameterizedTest(name = "kafka-python api_version {0}")
-    @CsvSource({"0.9", "0.10.0", "0.10.1"})
+    @CsvSource({"0.8.1", "0.8.2", "0.9", "0.10.0", "0.10.1"})
     void kafkaPythonGroupConsumerCommitsOffsets(String apiVersion) throws Exception {
         PythonScripts.assumeModule("kafka", "python3-kafka");
         String topic = Clients.uniqueTopic("legacy-group-" + apiVersion.replace('.', '_'));
