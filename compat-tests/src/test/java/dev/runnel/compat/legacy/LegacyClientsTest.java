@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Clients from before Kafka 0.11, which never send ApiVersions and speak the legacy message formats:
  * kafka-python 2.0.2 pinned with {@code api_version} to 0.9 (Produce v0 and Fetch v0: magic 0), 0.10.0
- * (Produce v2, Fetch v2: magic 1) and 0.10.1 (Fetch v3), and kcat with {@code api.version.request=false} and
+ * (Produce v2, Fetch v2: magic 1), 0.10.1 (Fetch v3) and 0.11 (magic 2, but old versions of the other APIs), and kcat with {@code api.version.request=false} and
  * {@code broker.version.fallback} 0.9.0 / 0.10.0. What they write is stored as RecordBatch v2 and read back by
  * them and by today's Java client; what a v2 producer writes (with headers) is read by them.
  */
@@ -47,7 +47,7 @@ class LegacyClientsTest {
     static final Broker broker = Broker.create();
 
     @ParameterizedTest(name = "kafka-python api_version {0}, compression {1}")
-    @CsvSource({"0.9,none", "0.9,gzip", "0.10.0,none", "0.10.0,gzip", "0.10.1,none", "0.10.1,gzip"})
+    @CsvSource({"0.9,none", "0.9,gzip", "0.10.0,none", "0.10.0,gzip", "0.10.1,none", "0.10.1,gzip", "0.11,gzip"})
     void kafkaPythonPinnedToAnOldReleaseProducesAndConsumes(String apiVersion, String codec) throws Exception {
         PythonScripts.assumeModule("kafka", "python3-kafka");
         String topic = Clients.uniqueTopic("legacy-py-" + apiVersion.replace('.', '_') + "-" + codec);
@@ -98,7 +98,7 @@ class LegacyClientsTest {
 
     /** 0.8.1 commits with OffsetCommit/OffsetFetch v0, 0.8.2 with v1 (both without group membership); 0.9+ join groups. */
     @ParameterizedTest(name = "kafka-python api_version {0}")
-    @CsvSource({"0.8.1", "0.8.2", "0.9", "0.10.0", "0.10.1"})
+    @CsvSource({"0.8.1", "0.8.2", "0.9", "0.10.0", "0.10.1", "0.11"})
     void kafkaPythonGroupConsumerCommitsOffsets(String apiVersion) throws Exception {
         PythonScripts.assumeModule("kafka", "python3-kafka");
         String topic = Clients.uniqueTopic("legacy-group-" + apiVersion.replace('.', '_'));
