@@ -27,10 +27,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Java kafka-clients 0.10.2.2 (Produce v2 and Fetch v3: message format v1, converted both ways) and 0.11.0.3 (the
- * first with RecordBatch v2, but the old versions of every other API), each from Maven Central in a child JVM with
- * only the jars it shipped with ({@code resources/legacy-java/OldJavaClient.java}): produce with every codec of its
- * time, read back by itself, by the other old client and by today's Java client; a consumer group that commits.
+ * Java kafka-clients 0.10.2.2 (Produce v2 and Fetch v3: message format v1, converted both ways), 0.11.0.3 (the
+ * first with RecordBatch v2, but the old versions of every other API), 1.1.1 and 2.0.1, each from Maven Central in a
+ * child JVM with only the jars it shipped with ({@code resources/legacy-java/}): produce with codecs of its time, read
+ * back by itself, by another old client (0.10.2.2 reads the others' records down-converted) and by today's Java
+ * client; a consumer group that commits and resumes; the AdminClient (0.11+) with Kafka 3.x topic configs.
  */
 class LegacyJavaClientsTest {
     private static final Path JARS = Path.of(System.getProperty("runnel.legacyJavaClientsDir", "target/legacy-java"));
@@ -40,7 +41,8 @@ class LegacyJavaClientsTest {
 
     @ParameterizedTest(name = "kafka-clients {0}, compression {1}")
     @CsvSource({"0.10.2.2,none", "0.10.2.2,gzip", "0.10.2.2,snappy", "0.10.2.2,lz4",
-            "0.11.0.3,none", "0.11.0.3,gzip", "0.11.0.3,snappy", "0.11.0.3,lz4"})
+            "0.11.0.3,none", "0.11.0.3,gzip", "0.11.0.3,snappy", "0.11.0.3,lz4", "1.1.1,gzip", "1.1.1,lz4",
+            "2.0.1,snappy", "2.0.1,lz4"})
     void produceAndConsumeWithAnOldJavaClient(String version, String codec) throws Exception {
         String other = version.equals("0.10.2.2") ? "0.11.0.3" : "0.10.2.2";
         String topic = Clients.uniqueTopic("legacy-java-" + version.replace('.', '_') + "-" + codec);
@@ -76,7 +78,7 @@ class LegacyJavaClientsTest {
     }
 
     @ParameterizedTest(name = "kafka-clients {0}")
-    @ValueSource(strings = {"0.10.2.2", "0.11.0.3"})
+    @ValueSource(strings = {"0.10.2.2", "0.11.0.3", "1.1.1", "2.0.1"})
     void consumerGroupCommitsAndResumes(String version) throws Exception {
         String topic = Clients.uniqueTopic("legacy-java-group-" + version.replace('.', '_'));
         String group = "group-" + topic;
@@ -99,11 +101,26 @@ class LegacyJavaClientsTest {
         assertEquals(List.of("COMMITTED 6"), lines(second, "COMMITTED "));
     }
 
+    /** AdminClient (0.11+) creates a topic with the Kafka 3.x configs old admin paths set, then describes it. */
+    @ParameterizedTest(name = "kafka-clients {0}")
+    @ValueSource(strings = {"0.11.0.3", "1.1.1", "2.0.1"})
+    void adminClientCreatesATopicWithOldConfigs(String version) throws Exception {
+        String topic = Clients.uniqueTopic("legacy-admin-" + version.replace('.', '_'));
+        Result r = runSource(version, "OldJavaAdmin.java", "admin", topic).assertExitCode(0);
+        assertEquals(List.of("CREATED", "PARTITIONS 2", "LISTED true", "CONFIG message.format.version=0.10.0",
+                "CONFIG message.timestamp.difference.max.ms=3600000"), r.stdoutLines().stream()
+                .filter(l -> l.matches("^(CREATED|PARTITIONS|LISTED|CONFIG).*")).toList(), r.stdout() + r.stderr());
+    }
+
     private static Result run(String version, Object... args) throws Exception {
+        return runSource(version, "OldJavaClient.java", args);
+    }
+
+    private static Result runSource(String version, String file, Object... args) throws Exception {
         Path dir = JARS.resolve(version);
         assumeTrue(Files.isDirectory(dir), "kafka-clients " + version + " jars not found in " + dir
                 + " (copied by the maven-dependency-plugin at process-test-resources); skipping");
-        Path source = Path.of(LegacyJavaClientsTest.class.getResource("/legacy-java/OldJavaClient.java").toURI());
+        Path source = Path.of(LegacyJavaClientsTest.class.getResource("/legacy-java/" + file).toURI());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", dir.toAbsolutePath() + "/*", source.toString(), String.valueOf(args[0]), broker.bootstrapServers()));
         for (int i = 1; i < args.length; i++) {
