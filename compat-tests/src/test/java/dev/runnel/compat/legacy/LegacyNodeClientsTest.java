@@ -22,22 +22,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * kafka-node 5.0.0 (npm, installed on first use into target/), which speaks only old API versions (Produce v0-2
- * with legacy message sets, Fetch v0-2, GroupCoordinator v0, ...): its Admin creates a topic, its Producer writes
- * plain and gzip messages, its ConsumerGroup reads them all and commits.
+ * Node.js clients from npm (installed on first use into target/) that speak only old API versions (Produce v0-2
+ * with legacy message sets, Fetch v0-2, GroupCoordinator v0, ...): kafka-node 5.0.0 (Admin creates a topic, Producer
+ * writes plain and gzip messages, ConsumerGroup reads them all and commits) and no-kafka 3.4.4 (gzip producer,
+ * GroupConsumer with commits).
  */
 class LegacyNodeClientsTest {
-    private static final String VERSION = "5.0.0";
 
     @RegisterExtension
     static final Broker broker = Broker.create();
 
     @Test
     void kafkaNodeAdminProducerAndConsumerGroup() throws Exception {
-        Path dir = install();
-        Path script = dir.resolve("kafka_node_roundtrip.js");
-        Files.copy(Path.of(LegacyNodeClientsTest.class.getResource("/legacy-node/kafka_node_roundtrip.js").toURI()), script,
-                StandardCopyOption.REPLACE_EXISTING);
+        Path script = install("kafka-node", "5.0.0", "kafka_node_roundtrip.js");
         String topic = Clients.uniqueTopic("legacy-kafka-node");
         String group = "group-" + topic;
         Result r = ChildProcess.run(List.of("/usr/bin/node", script.toString(), broker.bootstrapServers(), topic, group, "6"),
@@ -60,18 +57,45 @@ class LegacyNodeClientsTest {
         }
     }
 
-    private static Path install() throws Exception {
-        Path dir = Path.of(System.getProperty("basedir", "."), "target", "kafka-node-" + VERSION);
-        if (Files.isDirectory(dir.resolve("node_modules").resolve("kafka-node"))) {
-            return dir;
+    @Test
+    void noKafkaGzipProducerAndGroupConsumer() throws Exception {
+        Path script = install("no-kafka", "3.4.4", "no_kafka_roundtrip.js");
+        String topic = Clients.uniqueTopic("legacy-no-kafka");
+        Clients.createTopic(broker, topic, 1);
+        String group = "group-" + topic;
+        Result r = ChildProcess.run(List.of("/usr/bin/node", script.toString(), broker.bootstrapServers(), topic, group, "5"),
+                null, Duration.ofSeconds(90)).assertExitCode(0);
+        List<String> sent = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            sent.add("SENT " + i + " ok");
+            expected.add("RECORD " + i + " key-" + i + " value-" + i);
         }
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/npm")) && Files.isExecutable(Path.of("/usr/bin/node")),
-                "node and npm are needed for the kafka-node test");
-        Files.createDirectories(dir);
-        Result r = ChildProcess.run(List.of("/usr/bin/npm", "install", "--prefix", dir.toString(), "--no-audit",
-                "--no-fund", "--loglevel=error", "kafka-node@" + VERSION), null, Duration.ofMinutes(3));
-        assumeTrue(r.exitCode() == 0, "npm could not install kafka-node@" + VERSION + ": " + r.describe());
-        return dir;
+        assertEquals(sent, lines(r, "SENT "), r.describe());
+        assertEquals(expected, lines(r, "RECORD "), r.describe());
+        List<StoredBatches.Batch> batches = StoredBatches.fetchFromStart(broker, topic, 0);
+        assertTrue(batches.stream().allMatch(b -> b.magic() == 2 && b.codec().equals("gzip")), "gzip batches v2: " + batches);
+        try (Admin admin = Clients.admin(broker)) {
+            assertEquals(5, admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS)
+                    .get(new TopicPartition(topic, 0)).offset(), "no-kafka's commit (the next offset to read)");
+        }
+    }
+
+    /** Installs {@code pkg@version} from npm into target/ (once) and puts {@code script} beside its node_modules. */
+    private static Path install(String pkg, String version, String script) throws Exception {
+        Path dir = Path.of(System.getProperty("basedir", "."), "target", pkg + "-" + version);
+        if (!Files.isDirectory(dir.resolve("node_modules").resolve(pkg))) {
+            assumeTrue(Files.isExecutable(Path.of("/usr/bin/npm")) && Files.isExecutable(Path.of("/usr/bin/node")),
+                    "node and npm are needed for the " + pkg + " test");
+            Files.createDirectories(dir);
+            Result r = ChildProcess.run(List.of("/usr/bin/npm", "install", "--prefix", dir.toString(), "--no-audit",
+                    "--no-fund", "--loglevel=error", pkg + "@" + version), null, Duration.ofMinutes(3));
+            assumeTrue(r.exitCode() == 0, "npm could not install " + pkg + "@" + version + ": " + r.describe());
+        }
+        Path target = dir.resolve(script);
+        Files.copy(Path.of(LegacyNodeClientsTest.class.getResource("/legacy-node/" + script).toURI()), target,
+                StandardCopyOption.REPLACE_EXISTING);
+        return target;
     }
 
     private static List<String> lines(Result result, String prefix) {
