@@ -4,16 +4,16 @@
 # Without a file: the embedded default config (one node on localhost:9092, data under ./data).
 # Builds the broker first when it has not been built (RUNNEL_REBUILD=1 forces a rebuild).
 # SIGTERM / Ctrl-C shut it down gracefully (logs flushed and closed).
+#   bin/runnel-server-start.sh --help-config    lists every configuration key (as docs/configuration.md)
+# Logging: timestamped lines on stderr; RUNNEL_LOG_LEVEL (trace, debug, info, warn, error; default info) and
+# RUNNEL_LOG_FILE (write the log to this file instead) are read by the broker itself, so this script and the
+# distribution's log alike.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cp_file="$root/broker/target/runtime-classpath.txt"
 if [[ ! -f "$cp_file" || ! -d "$root/broker/target/classes" || "${RUNNEL_REBUILD:-0}" == "1" ]]; then
   echo "Building Runnel (first run)..." >&2
   (cd "$root" && ./mvnw -q -B -DskipTests install -pl broker -am) >&2
-fi
-if [[ $# -gt 0 && ! -f "$1" ]]; then
-  echo "No such config file: $1" >&2
-  exit 1
 fi
 # JVM defaults for a small broker that starts fast (bench/results/ has what each bought): the serial collector
 # (no concurrent GC threads or remembered sets; the broker's live heap is small and its garbage per request),

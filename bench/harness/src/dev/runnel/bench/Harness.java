@@ -52,7 +52,7 @@ public final class Harness {
         final Path dataDir = Path.of(System.getProperty("bench.dataDir", "/tmp/runnel-bench/data"));
         final boolean secondaryInRounds = !Boolean.getBoolean("bench.primaryOnly");
         /** Which rows to run (e.g. {@code -Dbench.rows=1,4}); row 4 consumes row 1's data, row 5 needs row 1's rate. */
-        final java.util.Set<String> rows = java.util.Set.of(System.getProperty("bench.rows", "1,2,3,4,5,6,7").split(","));
+        final java.util.Set<String> rows = java.util.Set.of(System.getProperty("bench.rows", "1,2,3,4,5,6,7,8").split(","));
 
         boolean row(String r) {
             return rows.contains(r);
@@ -194,7 +194,8 @@ public final class Harness {
             try (Admin admin = Admin.create(clientProps(bootstrap))) {
                 admin.createTopics(List.of(new NewTopic("bench-1k", 1, (short) 1), new NewTopic("bench-1k-all", 1, (short) 1),
                         new NewTopic("bench-100", 1, (short) 1), new NewTopic("bench-e2e", 1, (short) 1),
-                        new NewTopic("bench-load", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+                        new NewTopic("bench-load", 1, (short) 1), new NewTopic("bench-txn", 1, (short) 1)))
+                        .all().get(60, TimeUnit.SECONDS);
             }
 
             if (s.row("1")) {
@@ -246,6 +247,17 @@ public final class Harness {
                 results.add("3", k, r3.recordsPerSec(), la, loadAvg());
                 results.add("3c", k, cpu3, la, loadAvg());
                 log(String.format("  row 3: %.0f rec/s, broker CPU %.1f s", r3.recordsPerSec(), cpu3));
+            }
+
+            if (s.row("8")) {
+                la = loadAvg();
+                double cpu = b.cpuSeconds();
+                Tools.ProduceResult r8 = tools.produceTransactional(bootstrap, "bench-txn", s.recordsAll, 1024,
+                        "bench-txn-" + UUID.randomUUID(), 100);
+                double cpu8 = b.cpuSeconds() - cpu;
+                results.add("8", k, r8.mbPerSec(), la, loadAvg());
+                results.add("8c", k, cpu8, la, loadAvg());
+                log(String.format("  row 8: %.1f MB/s in transactions of 100 ms, broker CPU %.1f s", r8.mbPerSec(), cpu8));
             }
 
             if (s.row("5") && loadRate != null) {

@@ -43,7 +43,9 @@ final class Report {
             new Row("7b", "", "produce one record", false, 0, 0),
             new Row("7c", "", "consume it with a new group, commit", false, 0, 0),
             new Row("7d", "", "close the consumer (leave group)", false, 0, 0),
-            new Row("7e", "", "SIGTERM → process exit", false, 0, 0));
+            new Row("7e", "", "SIGTERM → process exit", false, 0, 0),
+            new Row("8", "8. produce 1 KB in transactions (--transactional-id, --transaction-duration-ms 100)", "MB/s", true, 0, 1),
+            new Row("8c", "", "broker CPU s", false, 0, 1));
 
     static String render(Harness.Results results, List<Brokers.Kind> kinds, Brokers.Kafka reference, Brokers.Runnel runnel,
                          Harness.Settings s, Map<String, String> machine, String notes, String loadBefore, String loadAfter,
@@ -144,6 +146,7 @@ final class Report {
         b.append("- Row 7: from an empty directory (Kafka: `StorageTool format` included, since a test starts from nothing), ")
                 .append("launch, Admin createTopics, produce one record (acks=all default), consume it with a new group ")
                 .append("(earliest), commit, close the clients, SIGTERM the broker and wait for its exit. Clients in the harness JVM.\n");
+        b.append("- Row 8: `ProducerPerformance --transactional-id <fresh id> --transaction-duration-ms 100` (a commit every 100 ms; acks=all, idempotent), the same record count and size as row 2, on its own topic.\n");
         b.append("- Kafka's logging: log4j at WARN to the console (stock is INFO to files): if anything, this favours Kafka.\n");
         return b.toString();
     }

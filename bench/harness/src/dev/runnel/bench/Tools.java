@@ -112,6 +112,16 @@ final class Tools {
         return last;
     }
 
+    /** ProducerPerformance as a transactional producer: a commit every {@code transactionMs}. */
+    ProduceResult produceTransactional(String bootstrap, String topic, long records, int recordSize, String transactionalId,
+                                       int transactionMs) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("--bootstrap-server", bootstrap, "--topic", topic,
+                "--num-records", String.valueOf(records), "--record-size", String.valueOf(recordSize),
+                "--throughput", "-1", "--transactional-id", transactionalId,
+                "--transaction-duration-ms", String.valueOf(transactionMs)));
+        return parseProduce(start("org.apache.kafka.tools.ProducerPerformance", args).await(900));
+    }
+
     ProduceResult produce(String bootstrap, String topic, long records, int recordSize, String... props)
             throws IOException, InterruptedException {
         return parseProduce(startProduce(bootstrap, topic, records, recordSize, -1, props).await(900));

@@ -10,66 +10,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
+import dev.runnel.broker.config.BrokerConfigKeys;
+import dev.runnel.broker.config.ConfigDef;
+import dev.runnel.broker.state.TopicConfigs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The broker's configuration, read from Kafka-style {@code server.properties} keys. Keys Runnel does not use
- * are logged and kept (DescribeConfigs still shows them), never fatal.
+ * The broker's configuration, read from Kafka-style {@code server.properties} keys and checked against
+ * {@link BrokerConfigKeys} before anything uses it. Keys Runnel does not know are logged at WARN and kept
+ * (DescribeConfigs still shows them), never fatal.
  */
 public final class BrokerConfig {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConfig.class);
 
-    /** Broker-level keys Runnel reads, with Kafka's defaults (the test-friendly ones noted). */
-    static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
-
-    static {
-        DEFAULTS.put("node.id", "1");
-        DEFAULTS.put("listeners", "PLAINTEXT://localhost:9092");
-        DEFAULTS.put("log.dirs", "./data");
-        DEFAULTS.put("num.partitions", "1");
-        DEFAULTS.put("default.replication.factor", "1");
-        DEFAULTS.put("auto.create.topics.enable", "true");
-        DEFAULTS.put("log.segment.bytes", "1073741824");
-        DEFAULTS.put("log.roll.ms", String.valueOf(7L * 24 * 60 * 60 * 1000));
-        DEFAULTS.put("log.index.interval.bytes", "4096");
-        DEFAULTS.put("log.retention.hours", "168");
-        DEFAULTS.put("log.retention.bytes", "-1");
-        DEFAULTS.put("log.cleanup.policy", "delete");
-        DEFAULTS.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
-        DEFAULTS.put("log.message.timestamp.type", "CreateTime");
-        DEFAULTS.put("message.max.bytes", "1048588");
-        DEFAULTS.put("socket.request.max.bytes", "104857600");
-        DEFAULTS.put("max.connections", String.valueOf(Integer.MAX_VALUE));
-        DEFAULTS.put("max.connections.per.ip", String.valueOf(Integer.MAX_VALUE));
-        DEFAULTS.put("max.connections.per.ip.overrides", "");
-        DEFAULTS.put("connections.max.idle.ms", "600000");
-        DEFAULTS.put("min.insync.replicas", "1");
-        DEFAULTS.put("compression.type", "producer");
-        // Kafka's code default is 3000; its shipped server.properties and every test harness use 0.
-        DEFAULTS.put("group.initial.rebalance.delay.ms", "0");
-        DEFAULTS.put("offsets.topic.num.partitions", "50");
-        DEFAULTS.put("offsets.topic.replication.factor", "1");
-        DEFAULTS.put("transaction.state.log.replication.factor", "1");
-        DEFAULTS.put("transaction.state.log.min.isr", "1");
-        DEFAULTS.put("delete.topic.enable", "true");
-    }
-
-    private static final Set<String> KNOWN_EXTRA = Set.of("broker.id", "advertised.listeners", "log.dir", "process.roles",
-            "controller.quorum.voters", "controller.listener.names", "listener.security.protocol.map", "inter.broker.listener.name",
-            "cluster.id", "log.retention.ms", "log.retention.minutes", "num.network.threads", "num.io.threads",
-            "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
-            "log.retention.check.interval.ms", "log.cleaner.enable", "log.cleaner.backoff.ms", "log.cleaner.dedupe.buffer.size", "group.min.session.timeout.ms", "group.max.session.timeout.ms",
-            "metrics.port", "metrics.enabled", "controller.quorum.bootstrap.servers",
-            // A cluster's keys (KRaftConfig, ReplicaManager, the replica fetcher).
-            "broker.rack", "broker.heartbeat.interval.ms", "broker.session.timeout.ms", "controller.quorum.election.timeout.ms",
-            "min.insync.replicas", "replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
-            "replica.fetch.response.max.bytes", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.backoff.ms",
-            "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "auto.leader.rebalance.enable",
-            "leader.imbalance.check.interval.seconds", "offsets.commit.required.acks", "unclean.leader.election.enable",
-            "replica.high.watermark.checkpoint.interval.ms", "offsets.commit.timeout.ms",
-            "runnel.controller.liveness.probe.interval.ms");
+    /**
+     * The keys every configuration holds, with Runnel's defaults; every key's type, default, rule and doc line are
+     * in {@link BrokerConfigKeys} (add a key there, one line).
+     */
+    static final Map<String, String> DEFAULTS = BrokerConfigKeys.presetDefaults();
 
     private final Map<String, String> values;
 
@@ -81,22 +40,63 @@ public final class BrokerConfig {
         return fromProperties(new Properties());
     }
 
+    /** Runnel's default for a key every configuration holds, or null (see {@link BrokerConfigKeys}). */
+    public static String presetDefault(String key) {
+        return DEFAULTS.get(key);
+    }
+
+    /**
+     * Reads and checks a {@code server.properties} file.
+     *
+     * @throws ConfigDef.ConfigException when the file is missing or unreadable, or a value is invalid (the message
+     *                                   is one line for the operator)
+     */
     public static BrokerConfig fromFile(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new ConfigDef.ConfigException(null, file.toString(), "Config file " + file.toAbsolutePath()
+                    + " does not exist: give the path of a server.properties (config/server.properties is an example), "
+                    + "or no argument for the defaults");
+        }
+        if (Files.isDirectory(file) || !Files.isReadable(file)) {
+            throw new ConfigDef.ConfigException(null, file.toString(), "Config file " + file.toAbsolutePath()
+                    + (Files.isDirectory(file) ? " is a directory" : " is not readable by this user")
+                    + ": give the path of a readable server.properties");
+        }
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigDef.ConfigException(null, file.toString(), "Config file " + file.toAbsolutePath()
+                    + " cannot be read as properties: " + e.getMessage());
         }
         return fromProperties(p);
     }
 
+    /**
+     * The configuration of these keys: every value of a known key is parsed and checked against its definition
+     * first (a bad one throws, naming key, value and what is accepted); unknown keys are kept and logged at WARN
+     * with the nearest known key.
+     *
+     * @throws ConfigDef.ConfigException when a value is invalid
+     */
     public static BrokerConfig fromProperties(Properties props) {
         Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
-        for (String key : props.stringPropertyNames()) {
+        List<String> ignored = new ArrayList<>();
+        for (String key : new java.util.TreeSet<>(props.stringPropertyNames())) {
             String value = props.getProperty(key).trim();
-            if (!DEFAULTS.containsKey(key) && !KNOWN_EXTRA.contains(key)) {
-                LOG.info("Config key {} is not used by Runnel; keeping it for DescribeConfigs", key);
+            ConfigDef.Key def = BrokerConfigKeys.key(key);
+            if (def == null) {
+                LOG.warn("Config key {} is not known to Runnel{}; kept (DescribeConfigs shows it) but not used", key, suggestion(key));
+            } else {
+                ConfigDef.parse(def, value);
+                if (def.use() == ConfigDef.Use.IGNORED) {
+                    ignored.add(key);
+                }
             }
             v.put(key, value);
+        }
+        if (!ignored.isEmpty()) {
+            LOG.info("Kafka config keys Runnel accepts but does not use: {} (docs/configuration.md says why)", String.join(", ", ignored));
         }
         if (props.containsKey("broker.id") && !props.containsKey("node.id")) {
             v.put("node.id", props.getProperty("broker.id").trim());
@@ -107,6 +107,16 @@ public final class BrokerConfig {
         BrokerConfig c = new BrokerConfig(v);
         c.validate();
         return c;
+    }
+
+    /** ": did you mean listeners?" for a typo, a topic config's broker key for a topic config, else "". */
+    private static String suggestion(String key) {
+        TopicConfigs.Def topic = TopicConfigs.def(key);
+        if (topic != null && !topic.synonyms().isEmpty()) {
+            return " (" + key + " is a topic config; its broker default is " + topic.synonyms().get(0).key() + ")";
+        }
+        String near = BrokerConfigKeys.def().nearest(key, List.of());
+        return near == null ? "" : " (did you mean " + near + "?)";
     }
 
     private void validate() {

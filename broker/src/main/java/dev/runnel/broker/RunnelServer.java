@@ -2,6 +2,7 @@ package dev.runnel.broker;
 
 import dev.runnel.broker.groups.GroupsService;
 import dev.runnel.broker.handlers.Handlers;
+import dev.runnel.broker.config.StartupChecks;
 import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.metrics.MetricsHttpServer;
 import dev.runnel.broker.network.ConnectionQuotas;
@@ -162,12 +163,18 @@ public final class RunnelServer implements AutoCloseable {
                         }
                     });
             InetSocketAddress addr = bindHost == null ? new InetSocketAddress(listener.port()) : new InetSocketAddress(bindHost, listener.port());
-            ch = b.bind(addr).syncUninterruptibly().channel();
+            try {
+                ch = b.bind(addr).syncUninterruptibly().channel();
+            } catch (Exception e) { // Netty throws the BindException unchecked
+                throw new IOException(StartupChecks.listenFailure("listeners", config.get("listeners"), listener.host(),
+                        listener.port(), e), e);
+            }
             if (serveMetrics) {
+                int mp = Integer.parseInt(metricsPort.trim());
                 try {
-                    metricsServer = MetricsHttpServer.start(bindHost, Integer.parseInt(metricsPort.trim()), metrics);
+                    metricsServer = MetricsHttpServer.start(bindHost, mp, metrics);
                 } catch (IOException | RuntimeException e) {
-                    throw new IOException("Cannot serve metrics on " + listener.host() + ":" + metricsPort.trim() + ": " + e.getMessage(), e);
+                    throw new IOException(StartupChecks.listenFailure("metrics.port", String.valueOf(mp), listener.host(), mp, e), e);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -210,6 +217,7 @@ public final class RunnelServer implements AutoCloseable {
         boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
         timer.stop();
+        dev.runnel.broker.txn.TransactionsService.closeFor(broker);
         GroupsService.closeFor(broker);
         threads.joinAll();
         maintenance.close();
@@ -284,6 +292,7 @@ public final class RunnelServer implements AutoCloseable {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         timer.stop();
         // After the network and the timer: nothing hands group timeouts work any more, and none may touch a closed log.
+        dev.runnel.broker.txn.TransactionsService.closeFor(broker);
         GroupsService.closeFor(broker);
         threads.joinAll();
         maintenance.close();

@@ -362,6 +362,14 @@ final class ClassicGroup {
 
     /** Kafka's rules for OffsetCommit against a classic group. */
     void validateOffsetCommit(String memberId, String groupInstanceId, int generationId) {
+        validateTxnOffsetCommit(memberId, groupInstanceId, generationId);
+        if (state == GroupState.COMPLETING_REBALANCE) {
+            throw new CoordinatorException(Errors.REBALANCE_IN_PROGRESS);
+        }
+    }
+
+    /** The checks of a transactional offset commit: those of a commit, but allowed during a rebalance (as Kafka). */
+    void validateTxnOffsetCommit(String memberId, String groupInstanceId, int generationId) {
         if (state == GroupState.DEAD) {
             throw new CoordinatorException(Errors.COORDINATOR_NOT_AVAILABLE);
         }
@@ -378,9 +386,6 @@ final class ClassicGroup {
         } else if (state != GroupState.EMPTY) {
             throw new CoordinatorException(Errors.UNKNOWN_MEMBER_ID,
                     "Group " + groupId + " has members: a commit without member id and generation is refused");
-        }
-        if (state == GroupState.COMPLETING_REBALANCE) {
-            throw new CoordinatorException(Errors.REBALANCE_IN_PROGRESS);
         }
     }
 

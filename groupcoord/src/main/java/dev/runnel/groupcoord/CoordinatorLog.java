@@ -17,13 +17,26 @@ public interface CoordinatorLog {
      */
     long append(int partition, long timestampMs, List<CoordinatorRecord> records);
 
-    /** Hands every data record of the partition to {@code visitor}, in offset order (control records left out). */
+    /**
+     * Appends records as one transactional batch of the producer (TxnOffsetCommit): they count only once a COMMIT
+     * marker of that producer follows them in the partition.
+     */
+    default long appendTransactional(int partition, long timestampMs, long producerId, short producerEpoch,
+                                     List<CoordinatorRecord> records) {
+        throw new UnsupportedOperationException("transactional appends are not supported by " + getClass().getName());
+    }
+
+    /** Hands every data record of the partition to {@code visitor}, in offset order, and every transaction marker. */
     void read(int partition, RecordVisitor visitor);
 
     @FunctionalInterface
     interface RecordVisitor {
         /** {@code value} is null for a tombstone. */
         void accept(long offset, long producerId, ByteBuffer key, ByteBuffer value);
+
+        /** A COMMIT or ABORT marker of a producer's transaction at {@code offset}. */
+        default void marker(long offset, long producerId, boolean commit) {
+        }
     }
 
     /** An append or read failed; {@link #error()} is the Kafka error that best describes why. */

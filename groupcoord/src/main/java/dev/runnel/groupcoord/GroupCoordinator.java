@@ -33,6 +33,8 @@ import dev.runnel.wire.message.OffsetFetchResponseData.OffsetFetchResponseTopic;
 import dev.runnel.wire.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
 import dev.runnel.wire.message.SyncGroupRequestData;
 import dev.runnel.wire.message.SyncGroupResponseData;
+import dev.runnel.wire.message.TxnOffsetCommitRequestData;
+import dev.runnel.wire.message.TxnOffsetCommitResponseData;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -141,9 +143,17 @@ public final class GroupCoordinator {
             GroupCoordinatorShard shard = new GroupCoordinatorShard(partition, config, time, timer, uniqueIds);
             int[] counts = new int[2];
             try {
-                coordinatorLog.read(partition, (offset, producerId, key, value) -> {
-                    counts[0]++;
-                    replayOne(shard, partition, offset, producerId, key, value, counts);
+                coordinatorLog.read(partition, new CoordinatorLog.RecordVisitor() {
+                    @Override
+                    public void accept(long offset, long producerId, ByteBuffer key, ByteBuffer value) {
+                        counts[0]++;
+                        replayOne(shard, partition, offset, producerId, key, value, counts);
+                    }
+
+                    @Override
+                    public void marker(long offset, long producerId, boolean commit) {
+                        shard.completeTransaction(producerId, commit);
+                    }
                 });
             } catch (RuntimeException e) {
                 log.error("Loading {}-{} failed: {}", OffsetsTopic.NAME, partition, e.toString(), e);
@@ -178,9 +188,8 @@ public final class GroupCoordinator {
             return;
         }
         if (producerId >= 0) {
-            // Transactional offset commits need the transaction coordinator, which Runnel does not have yet.
-            counts[1]++;
-            log.warn("Skipping transactional record at {}-{} offset {}", OffsetsTopic.NAME, partition, offset);
+            // A transactional offset commit: it counts once the producer's COMMIT marker follows.
+            shard.replayTransactional(offset, producerId, record);
             return;
         }
         shard.replay(offset, record);
@@ -413,6 +422,113 @@ public final class GroupCoordinator {
         return response;
     }
 
+    // =================================================================== TxnOffsetCommit (28)
+
+    /**
+     * Offsets sent by a transactional producer (sendOffsetsToTransaction): written as one transactional batch of the
+     * producer to the group's partition, visible to OffsetFetch only once the producer's COMMIT marker is written
+     * there ({@link #completeTransaction}), dropped on ABORT.
+     */
+    public CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(RequestContext ctx,
+                                                                                     TxnOffsetCommitRequestData request) {
+        if (request.groupId == null || request.groupId.isEmpty()) {
+            return CompletableFuture.completedFuture(txnCommitError(request, Errors.INVALID_GROUP_ID, null));
+        }
+        Map<String, Map<Integer, Errors>> refused = new HashMap<>();
+        TxnOffsetCommitRequestData valid = new TxnOffsetCommitRequestData().setTransactionalId(request.transactionalId)
+                .setGroupId(request.groupId).setProducerId(request.producerId).setProducerEpoch(request.producerEpoch)
+                .setGenerationId(request.generationId).setMemberId(request.memberId).setGroupInstanceId(request.groupInstanceId);
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics) {
+            TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic kept =
+                    new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(t.name);
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions) {
+                if (partitions.partitionExists(t.name, p.partitionIndex)) {
+                    kept.partitions.add(p);
+                } else {
+                    refused.computeIfAbsent(t.name, n -> new HashMap<>()).put(p.partitionIndex, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                }
+            }
+            if (!kept.partitions.isEmpty()) {
+                valid.topics.add(kept);
+            }
+        }
+        int partition = partitionFor(request.groupId);
+        ShardHolder holder = shards[partition];
+        TxnOffsetCommitResponseData response;
+        synchronized (holder) {
+            Errors status = statusError(holder.status);
+            if (status != Errors.NONE) {
+                return CompletableFuture.completedFuture(txnCommitError(request, status, refused));
+            }
+            CoordinatorResult<TxnOffsetCommitResponseData> result;
+            try {
+                result = holder.shard.commitTransactionalOffsets(valid);
+            } catch (CoordinatorException e) {
+                return CompletableFuture.completedFuture(txnCommitError(request, e.error(), refused));
+            }
+            if (!result.records().isEmpty()) {
+                long offset;
+                try {
+                    offset = coordinatorLog.appendTransactional(partition, time.milliseconds(), request.producerId,
+                            request.producerEpoch, result.records());
+                } catch (CoordinatorLog.CoordinatorLogException e) {
+                    log.warn("Appending transactional offsets of producer {} to {}-{} failed ({})", request.producerId,
+                            OffsetsTopic.NAME, partition, e.getMessage());
+                    Errors error = e.error() == Errors.INVALID_PRODUCER_EPOCH ? Errors.PRODUCER_FENCED
+                            : appendErrorToResponseError(e.error());
+                    reloadAfterFailedAppend(holder);
+                    return CompletableFuture.completedFuture(txnCommitError(request, error, refused));
+                }
+                for (CoordinatorRecord r : result.records()) {
+                    holder.shard.replayTransactional(offset++, request.producerId, r);
+                }
+            }
+            response = result.response();
+        }
+        refused.forEach((topic, byPartition) -> {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic tr = response.topics.stream()
+                    .filter(x -> x.name.equals(topic)).findFirst().orElse(null);
+            if (tr == null) {
+                tr = new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(topic);
+                response.topics.add(tr);
+            }
+            for (Map.Entry<Integer, Errors> e : byPartition.entrySet()) {
+                tr.partitions.add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(e.getKey()).setErrorCode(e.getValue().code()));
+            }
+        });
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private static TxnOffsetCommitResponseData txnCommitError(TxnOffsetCommitRequestData request, Errors error,
+                                                              Map<String, Map<Integer, Errors>> refused) {
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics) {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic tr =
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name);
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions) {
+                Errors e = refused == null ? error : refused.getOrDefault(t.name, Map.of()).getOrDefault(p.partitionIndex, error);
+                tr.partitions.add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex).setErrorCode(e.code()));
+            }
+            response.topics.add(tr);
+        }
+        return response;
+    }
+
+    /**
+     * The producer's COMMIT or ABORT marker was written to {@code __consumer_offsets} partition {@code partition}: its
+     * transactional offsets there are committed or dropped. (On load the marker itself is replayed.)
+     */
+    public void completeTransaction(int partition, long producerId, boolean commit) {
+        ShardHolder holder = shards[partition];
+        synchronized (holder) {
+            if (holder.status == ShardStatus.ACTIVE && holder.shard != null) {
+                holder.shard.completeTransaction(producerId, commit);
+            }
+        }
+    }
+
     // =================================================================== OffsetFetch (9)
 
     public CompletableFuture<OffsetFetchResponseData> fetchOffsets(RequestContext ctx, OffsetFetchRequestData request) {
@@ -433,19 +549,19 @@ public final class GroupCoordinator {
         }
         List<OffsetFetchResponseGroup> results = new ArrayList<>();
         for (OffsetFetchRequestGroup g : groups) {
-            results.add(fetchGroupOffsets(g, version));
+            results.add(fetchGroupOffsets(g, version, version >= 7 && request.requireStable));
         }
         return CompletableFuture.completedFuture(formatFetch(results, version));
     }
 
-    private OffsetFetchResponseGroup fetchGroupOffsets(OffsetFetchRequestGroup request, short version) {
+    private OffsetFetchResponseGroup fetchGroupOffsets(OffsetFetchRequestGroup request, short version, boolean requireStable) {
         if (request.groupId == null) {
             return new OffsetFetchResponseGroup().setGroupId(null).setErrorCode(Errors.INVALID_GROUP_ID.code());
         }
         // Appends are synchronous, so every offset a shard holds is already durable: require_stable needs no wait.
         OffsetFetchResponseGroup[] out = new OffsetFetchResponseGroup[1];
         Errors error = read(partitionFor(request.groupId),
-                shard -> out[0] = request.topics == null ? shard.fetchAllOffsets(request) : shard.fetchOffsets(request));
+                shard -> out[0] = request.topics == null ? shard.fetchAllOffsets(request) : shard.fetchOffsets(request, requireStable));
         if (error != Errors.NONE) {
             OffsetFetchResponseGroup failed = new OffsetFetchResponseGroup().setGroupId(request.groupId).setErrorCode(error.code());
             if (version < 2 && request.topics != null) {

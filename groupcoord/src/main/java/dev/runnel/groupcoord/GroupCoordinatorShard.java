@@ -28,6 +28,8 @@ import dev.runnel.wire.message.OffsetFetchResponseData.OffsetFetchResponsePartit
 import dev.runnel.wire.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
 import dev.runnel.wire.message.SyncGroupRequestData;
 import dev.runnel.wire.message.SyncGroupResponseData;
+import dev.runnel.wire.message.TxnOffsetCommitRequestData;
+import dev.runnel.wire.message.TxnOffsetCommitResponseData;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -744,10 +746,103 @@ public final class GroupCoordinatorShard {
         return CoordinatorResult.of(records, response);
     }
 
+    // =================================================================== TxnOffsetCommit
+
+    /**
+     * Offsets committed inside transactions, by producer id, then group, topic and partition. They become committed
+     * offsets when the producer's COMMIT marker is replayed, and are dropped on ABORT (as Kafka's coordinator does).
+     */
+    private final Map<Long, Map<String, Map<String, Map<Integer, OffsetAndMetadata>>>> pendingTxnOffsets = new HashMap<>();
+
+    /**
+     * A producer's offsets for its open transaction (sendOffsetsToTransaction). The records go into one transactional
+     * batch of the producer; the caller replays them with {@link #replayTransactional}.
+     */
+    public CoordinatorResult<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request) {
+        ClassicGroup group = groups.get(request.groupId);
+        if (group != null) {
+            group.validateTxnOffsetCommit(request.memberId, request.groupInstanceId, request.generationId);
+        } else if (request.generationId >= 0 || (request.memberId != null && !request.memberId.isEmpty())) {
+            throw new CoordinatorException(Errors.UNKNOWN_MEMBER_ID, "Group " + request.groupId + " has no member " + request.memberId);
+        }
+        long now = time.milliseconds();
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : request.topics) {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic tr =
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(topic.name);
+            response.topics.add(tr);
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : topic.partitions) {
+                TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition pr =
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex);
+                tr.partitions.add(pr);
+                if (p.committedMetadata != null && p.committedMetadata.length() > config.offsetMetadataMaxBytes()) {
+                    pr.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                    continue;
+                }
+                OffsetAndMetadata offset = new OffsetAndMetadata(p.committedOffset,
+                        p.committedLeaderEpoch < 0 ? -1 : p.committedLeaderEpoch, p.committedMetadata, now, -1, -1);
+                records.add(CoordinatorRecord.offsetCommit(request.groupId, topic.name, p.partitionIndex, offset));
+            }
+        }
+        return CoordinatorResult.of(records, response);
+    }
+
+    /** Applies a record of a producer's transactional batch: an offset waiting for the transaction's end. */
+    public void replayTransactional(long recordOffset, long producerId, CoordinatorRecord record) {
+        if (!(record.key() instanceof OffsetCommitKey key) || record.value() == null) {
+            return; // Kafka writes only offset commits in transactions
+        }
+        groups.computeIfAbsent(key.group, id -> new ClassicGroup(id, GroupState.EMPTY, time.milliseconds()));
+        pendingTxnOffsets.computeIfAbsent(producerId, id -> new HashMap<>())
+                .computeIfAbsent(key.group, g -> new HashMap<>())
+                .computeIfAbsent(key.topic, t -> new HashMap<>())
+                .put(key.partition, OffsetAndMetadata.fromRecord(recordOffset, (OffsetCommitValue) record.value()));
+    }
+
+    /**
+     * A COMMIT or ABORT marker of the producer reached this partition: its pending offsets become committed offsets
+     * (unless a commit written after them already replaced them) or are dropped.
+     */
+    public void completeTransaction(long producerId, boolean commit) {
+        Map<String, Map<String, Map<Integer, OffsetAndMetadata>>> pending = pendingTxnOffsets.remove(producerId);
+        if (pending == null || !commit) {
+            return;
+        }
+        pending.forEach((groupId, byTopic) -> byTopic.forEach((topic, byPartition) -> byPartition.forEach((partition, o) -> {
+            TreeMap<Integer, OffsetAndMetadata> committed = offsets.computeIfAbsent(groupId, g -> new TreeMap<>())
+                    .computeIfAbsent(topic, t -> new TreeMap<>());
+            OffsetAndMetadata existing = committed.get(partition);
+            if (existing == null || existing.recordOffset() < o.recordOffset()) {
+                committed.put(partition, o);
+            }
+        })));
+    }
+
+    /** Whether a transaction holds an offset of the partition for the group that is not committed or aborted yet. */
+    public boolean hasPendingTransactionalOffset(String groupId, String topic, int partition) {
+        for (Map<String, Map<String, Map<Integer, OffsetAndMetadata>>> byGroup : pendingTxnOffsets.values()) {
+            Map<String, Map<Integer, OffsetAndMetadata>> byTopic = byGroup.get(groupId);
+            Map<Integer, OffsetAndMetadata> byPartition = byTopic == null ? null : byTopic.get(topic);
+            if (byPartition != null && byPartition.containsKey(partition)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // =================================================================== OffsetFetch
 
     /** Offsets of the given partitions; a group we do not have simply has no offsets (-1, no error). */
     public OffsetFetchResponseGroup fetchOffsets(OffsetFetchRequestGroup request) {
+        return fetchOffsets(request, false);
+    }
+
+    /**
+     * Offsets of the given partitions; with {@code requireStable} (read_committed consumers) a partition with an offset
+     * in an open transaction gets UNSTABLE_OFFSET_COMMIT, so the consumer waits for the transaction's end.
+     */
+    public OffsetFetchResponseGroup fetchOffsets(OffsetFetchRequestGroup request, boolean requireStable) {
         Map<String, TreeMap<Integer, OffsetAndMetadata>> groupOffsets = offsetsOf(request.groupId);
         List<OffsetFetchResponseTopics> topics = new ArrayList<>();
         for (var topic : request.topics) {
@@ -756,6 +851,10 @@ public final class GroupCoordinatorShard {
             Map<Integer, OffsetAndMetadata> byPartition = groupOffsets == null ? null : groupOffsets.get(topic.name);
             for (Integer partitionIndex : topic.partitionIndexes) {
                 OffsetAndMetadata o = byPartition == null ? null : byPartition.get(partitionIndex);
+                if (requireStable && hasPendingTransactionalOffset(request.groupId, topic.name, partitionIndex)) {
+                    tr.partitions.add(noOffset(partitionIndex).setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()));
+                    continue;
+                }
                 tr.partitions.add(o == null ? noOffset(partitionIndex) : fetched(partitionIndex, o));
             }
         }

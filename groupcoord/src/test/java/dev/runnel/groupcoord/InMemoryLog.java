@@ -9,7 +9,11 @@ import java.util.Map;
 
 /** The partitions of __consumer_offsets as byte arrays in memory: what the coordinator writes is what it reads back. */
 final class InMemoryLog implements CoordinatorLog {
-    record Entry(long offset, long producerId, byte[] key, byte[] value) {
+    /** A record, or (marker != null) a transaction marker of the producer: true COMMIT, false ABORT. */
+    record Entry(long offset, long producerId, byte[] key, byte[] value, Boolean marker) {
+        Entry(long offset, long producerId, byte[] key, byte[] value) {
+            this(offset, producerId, key, value, null);
+        }
     }
 
     private final Map<Integer, List<Entry>> partitions = new HashMap<>();
@@ -31,10 +35,35 @@ final class InMemoryLog implements CoordinatorLog {
     }
 
     @Override
+    public long appendTransactional(int partition, long timestampMs, long producerId, short producerEpoch,
+                                    List<CoordinatorRecord> records) {
+        if (failNextAppends > 0) {
+            failNextAppends--;
+            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "disk on fire (test)", null);
+        }
+        List<Entry> log = partitions.computeIfAbsent(partition, p -> new ArrayList<>());
+        long base = log.size();
+        for (CoordinatorRecord r : records) {
+            log.add(new Entry(log.size(), producerId, r.serializeKey(), r.serializeValue()));
+        }
+        return base;
+    }
+
+    /** Appends a COMMIT or ABORT marker of the producer, as the transaction coordinator's WriteTxnMarkers does. */
+    void appendMarker(int partition, long producerId, boolean commit) {
+        List<Entry> log = partitions.computeIfAbsent(partition, p -> new ArrayList<>());
+        log.add(new Entry(log.size(), producerId, null, null, commit));
+    }
+
+    @Override
     public void read(int partition, RecordVisitor visitor) {
         for (Entry e : partitions.getOrDefault(partition, List.of())) {
             if (onRead != null) {
                 onRead.run();
+            }
+            if (e.marker != null) {
+                visitor.marker(e.offset, e.producerId, e.marker);
+                continue;
             }
             visitor.accept(e.offset, e.producerId, ByteBuffer.wrap(e.key), e.value == null ? null : ByteBuffer.wrap(e.value));
         }
@@ -53,6 +82,9 @@ final class InMemoryLog implements CoordinatorLog {
     List<CoordinatorRecord> records(int partition) {
         List<CoordinatorRecord> out = new ArrayList<>();
         for (Entry e : entries(partition)) {
+            if (e.marker != null) {
+                continue;
+            }
             out.add(CoordinatorRecord.deserialize(ByteBuffer.wrap(e.key), e.value == null ? null : ByteBuffer.wrap(e.value)));
         }
         return out;

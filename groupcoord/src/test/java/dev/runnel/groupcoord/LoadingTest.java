@@ -128,7 +128,7 @@ class LoadingTest {
     }
 
     @Test
-    void recordsOfUnknownTypesAndTransactionsAreSkipped() {
+    void recordsOfUnknownTypesAreSkippedAndTransactionalOffsetsWithoutAMarkerStayInvisible() {
         int partition = kit.coordinator.partitionFor("g");
         kit.log.appendRaw(partition, -1, new byte[] {0, 3, 0, 1, 'g'}, new byte[] {0, 0});
         kit.log.appendRaw(partition, 4711, CoordinatorRecord.offsetCommit("g", "orders", 0,

@@ -7,12 +7,12 @@ import java.util.List;
  * Time and a scheduler driven by the test: nothing happens until {@link #advance} moves time, and then every task
  * that falls due runs, in deadline order, with the clock set to its deadline.
  */
-final class ManualClock implements Time, Scheduler {
+public final class ManualClock implements Time, Scheduler {
     private long now;
     private long sequence;
     private final List<Task> tasks = new ArrayList<>();
 
-    ManualClock(long startMs) {
+    public ManualClock(long startMs) {
         this.now = startMs;
     }
 
@@ -28,7 +28,7 @@ final class ManualClock implements Time, Scheduler {
         return () -> tasks.remove(t);
     }
 
-    void advance(long ms) {
+    public void advance(long ms) {
         long target = now + ms;
         while (true) {
             Task next = null;
@@ -48,7 +48,7 @@ final class ManualClock implements Time, Scheduler {
         now = target;
     }
 
-    int pendingTasks() {
+    public int pendingTasks() {
         return tasks.size();
     }
 

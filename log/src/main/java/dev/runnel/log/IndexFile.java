@@ -83,6 +83,16 @@ abstract class IndexFile {
         entries = n;
     }
 
+    /**
+     * Drops every entry by cutting the file to nothing (before a rebuild). Zeroing a preallocated index entry by entry
+     * instead wrote 10 MB per index, for each segment recovered after a crash.
+     */
+    final void clear() throws IOException {
+        entries = 0;
+        file.setLength(0);
+        map(0);
+    }
+
     /** Preallocates the file to {@code maxBytes} (rounded down to whole entries) for appending. */
     final void makeActive(int maxBytes) throws IOException {
         long len = Math.max((long) entries * entrySize, (maxBytes / entrySize) * (long) entrySize);

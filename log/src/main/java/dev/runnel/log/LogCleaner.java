@@ -87,6 +87,8 @@ public final class LogCleaner {
     private final OffsetMap map;
     private final MessageDigest md5;
     private Map<Long, Long> producerLastOffsets;
+    /** Aborted transactions with data in the part being cleaned, by producer: their batches are removed. */
+    private Map<Long, List<AbortedTxn>> abortedByProducer = Map.of();
     private long minHorizon = Long.MAX_VALUE;
     private long recordsRead;
     private long recordsRemoved;
@@ -133,6 +135,20 @@ public final class LogCleaner {
                     break;
                 }
             }
+        }
+        // Kafka's rule: nothing at or above the first undecided transaction is cleaned (open transactions stay as
+        // written). Unlike Kafka, not bounded by the high watermark: the cleaner never was, on a single node it is
+        // the log end, and a leader's followers only ever copy whole batches whose offsets cleaning keeps.
+        long lastStable = log.firstUnstableOffset();
+        for (int i = dirtyFrom; i < uncleanable; i++) {
+            if (segs[i + 1].baseOffset > lastStable) {
+                uncleanable = i;
+                break;
+            }
+        }
+        abortedByProducer = new HashMap<>();
+        for (AbortedTxn t : log.abortedTransactionsBelow(segs[uncleanable].baseOffset)) {
+            abortedByProducer.computeIfAbsent(t.producerId(), k -> new ArrayList<>(1)).add(t);
         }
         long cleanBytes = 0;
         long dirtyBytes = 0;
@@ -220,7 +236,7 @@ public final class LogCleaner {
             checkAbort();
             int pos = (int) sc.position();
             int size = sc.batch().sizeInBytes();
-            if (sc.batch().isControl()) {
+            if (sc.batch().isControl() || isAborted(sc.batch())) {
                 continue;
             }
             RecordBatch batch = readBatch(seg, pos, size);
@@ -312,6 +328,14 @@ public final class LogCleaner {
                 // keep the segment's last offset: an empty header (no segment is left empty, none loses its place)
                 pos = append(out, emptyBatch(lastHeader), pos, interval);
             }
+            // the markers all stay, so do their aborted-transaction index entries
+            List<AbortedTxn> aborted = new ArrayList<>();
+            for (LogSegment seg : group) {
+                aborted.addAll(seg.txnIndex.all());
+            }
+            if (!aborted.isEmpty()) {
+                out.txnIndex.replaceAll(aborted);
+            }
             out.size = pos;
             out.onBecomeInactive();
             out.dirty = true;
@@ -322,7 +346,8 @@ public final class LogCleaner {
         } finally {
             if (!swapped) {
                 out.close();
-                for (String suffix : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX, LogSegment.TIME_INDEX_SUFFIX}) {
+                for (String suffix : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX, LogSegment.TIME_INDEX_SUFFIX,
+                        TransactionIndex.SUFFIX}) {
                     Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, suffix) + LogSegment.CLEANED_SUFFIX));
                 }
             }
@@ -355,7 +380,13 @@ public final class LogCleaner {
         ByteBuffer original = batch.buffer().duplicate();
         original.position(batch.position()).limit(batch.position() + batch.sizeInBytes());
         if (batch.isControl()) {
+            // markers stay (Kafka removes them only after delete.retention.ms, which Runnel does not do yet)
             return original;
+        }
+        if (isAborted(batch)) {
+            recordsRead += batch.recordsCount();
+            recordsRemoved += batch.recordsCount();
+            return isProducersLastBatch(batch) ? emptyBatch(copyHeader(batch)) : null;
         }
         Parsed p = Parsed.of(batch);
         if (p == null) {
@@ -453,6 +484,23 @@ public final class LogCleaner {
         b.put(RecordBatch.RECORDS_OFFSET, payload, 0, payload.length);
         b.putInt(RecordBatch.CRC_OFFSET, (int) RecordBatch.at(b, 0).computeChecksum());
         return b;
+    }
+
+    /** A data batch of a transaction that was aborted (its producer's aborted range holds the batch). */
+    private boolean isAborted(RecordBatch batch) {
+        if (!batch.isTransactional() || batch.isControl() || !batch.hasProducerId()) {
+            return false;
+        }
+        List<AbortedTxn> ts = abortedByProducer.get(batch.producerId());
+        if (ts == null) {
+            return false;
+        }
+        for (AbortedTxn t : ts) {
+            if (t.firstOffset() <= batch.baseOffset() && batch.baseOffset() < t.lastOffset()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isProducersLastBatch(RecordBatch batch) {
@@ -808,8 +856,11 @@ public final class LogCleaner {
             }
             for (long b : logBases) {
                 if (b >= base && (b < next || b == base)) {
-                    for (String suffix : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
-                            LogSegment.TIME_INDEX_SUFFIX}) {
+                    // a replaced segment's .txnindex goes too (its entries are rebuilt from the markers on load),
+                    // except the first one's, which the load merges with what it recomputes
+                    for (String suffix : b == base ? new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
+                            LogSegment.TIME_INDEX_SUFFIX} : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
+                            LogSegment.TIME_INDEX_SUFFIX, TransactionIndex.SUFFIX}) {
                         Files.deleteIfExists(dir.resolve(LogSegment.fileName(b, suffix)));
                     }
                 }

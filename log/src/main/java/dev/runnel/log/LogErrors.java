@@ -17,6 +17,7 @@ public final class LogErrors {
     public static final int OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
     public static final int INVALID_PRODUCER_EPOCH = 47;
     public static final int INVALID_TXN_STATE = 48;
+    public static final int TRANSACTION_COORDINATOR_FENCED = 52;
     public static final int KAFKA_STORAGE_ERROR = 56;
     public static final int INVALID_RECORD = ErrorCodes.INVALID_RECORD;
 

@@ -12,7 +12,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One segment: {@code <base>.log} with its {@code .index} and {@code .timeindex}. Mutated only under
+ * One segment: {@code <base>.log} with its {@code .index}, {@code .timeindex} and, once a transaction aborted in
+ * it, its {@code .txnindex} ({@link TransactionIndex}). Mutated only under
  * the owning log's lock; {@link #size} and {@link #maxTimestamp} are published for lock-free readers.
  */
 final class LogSegment {
@@ -30,6 +31,7 @@ final class LogSegment {
     final FileChannel channel;
     final OffsetIndex offsetIndex;
     final TimeIndex timeIndex;
+    final TransactionIndex txnIndex;
     final long created;
 
     /** Committed bytes (everything below is whole, indexed batches). */
@@ -58,6 +60,7 @@ final class LogSegment {
         this.channel = FileChannel.open(logPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         this.offsetIndex = new OffsetIndex(dir.resolve(fileName(baseOffset, INDEX_SUFFIX) + suffix), baseOffset);
         this.timeIndex = new TimeIndex(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX) + suffix), baseOffset);
+        this.txnIndex = new TransactionIndex(dir.resolve(fileName(baseOffset, TransactionIndex.SUFFIX) + suffix));
         this.created = now;
         this.nextOffset = baseOffset;
         long len = channel.size();
@@ -84,7 +87,7 @@ final class LogSegment {
      * before it replaces segments of the log (see {@link #commitCleaned}).
      */
     static LogSegment createCleaned(Path dir, long baseOffset, long now) throws IOException {
-        for (String s : new String[] {LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX}) {
+        for (String s : new String[] {LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TransactionIndex.SUFFIX}) {
             Files.deleteIfExists(dir.resolve(fileName(baseOffset, s) + CLEANED_SUFFIX));
         }
         return new LogSegment(dir, baseOffset, now, CLEANED_SUFFIX);
@@ -103,6 +106,12 @@ final class LogSegment {
     static void finishSwap(Path dir, long baseOffset) throws IOException {
         move(dir.resolve(fileName(baseOffset, INDEX_SUFFIX) + CLEANED_SUFFIX), dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
         move(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX) + CLEANED_SUFFIX), dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
+        Path txn = dir.resolve(fileName(baseOffset, TransactionIndex.SUFFIX) + CLEANED_SUFFIX);
+        if (Files.exists(txn)) {
+            move(txn, dir.resolve(fileName(baseOffset, TransactionIndex.SUFFIX)));
+        } else {
+            Files.deleteIfExists(dir.resolve(fileName(baseOffset, TransactionIndex.SUFFIX)));
+        }
         move(dir.resolve(fileName(baseOffset, LOG_SUFFIX) + SWAP_SUFFIX), dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
     }
 
@@ -113,13 +122,16 @@ final class LogSegment {
      */
     void renameForDeletion() throws IOException {
         Path[] from = {logPath, offsetIndex.path, timeIndex.path};
-        Path[] to = new Path[3];
+        Path[] to = new Path[4];
         for (int i = 0; i < 3; i++) {
             to[i] = from[i].resolveSibling(from[i].getFileName() + DELETED_SUFFIX);
             if (Files.exists(from[i])) {
                 move(from[i], to[i]);
             }
         }
+        Path txn = txnIndex.path();
+        to[3] = txn.resolveSibling(txn.getFileName() + DELETED_SUFFIX);
+        txnIndex.renameTo(to[3]);
         renamedForDeletion = to;
     }
 
@@ -233,9 +245,9 @@ final class LogSegment {
     }
 
     /** Empties both indexes (before rebuilding them). */
-    void resetIndexes() {
-        offsetIndex.truncateToEntries(0);
-        timeIndex.truncateToEntries(0);
+    void resetIndexes() throws IOException {
+        offsetIndex.clear();
+        timeIndex.clear();
         bytesSinceLastIndexEntry = 0;
     }
 
@@ -246,6 +258,7 @@ final class LogSegment {
         }
         offsetIndex.flush();
         timeIndex.flush();
+        txnIndex.flush();
     }
 
     /**
@@ -295,6 +308,7 @@ final class LogSegment {
         } finally {
             offsetIndex.close();
             timeIndex.close();
+            txnIndex.close();
         }
     }
 
@@ -304,6 +318,7 @@ final class LogSegment {
         } finally {
             offsetIndex.closeAndDelete();
             timeIndex.closeAndDelete();
+            txnIndex.closeAndDelete();
             Files.deleteIfExists(logPath);
         }
     }

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
 public final class PartitionLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
     private static final Pattern LOG_FILE = Pattern.compile("\\d{20}\\.log");
-    private static final Pattern INDEX_FILE = Pattern.compile("(\\d{20})\\.(index|timeindex)");
+    private static final Pattern INDEX_FILE = Pattern.compile("(\\d{20})\\.(index|timeindex|txnindex)");
 
     /** ListOffsets special timestamps. */
     public static final long LATEST_TIMESTAMP = -1L;
@@ -68,6 +68,8 @@ public final class PartitionLog implements AutoCloseable {
     private final BatchValidator followerValidator;
     private final ProducerStateManager producers = new ProducerStateManager();
     private final LeaderEpochCache epochCache = new LeaderEpochCache();
+    /** Open and completed transactions, the last stable offset (see {@link LogTransactions}). */
+    private final TransactionTracker txns = new TransactionTracker();
 
     private volatile LogSegment[] segments;
     private volatile EndState end;
@@ -170,6 +172,7 @@ public final class PartitionLog implements AutoCloseable {
             state = new StateFiles.LogState(false, state.recoveryPoint(), state.logStartOffset());
         }
 
+        txns.clear();
         List<LogSegment> loaded = new ArrayList<>();
         int recovered = 0;
         int rebuilt = 0;
@@ -199,6 +202,10 @@ public final class PartitionLog implements AutoCloseable {
             ScanOutcome out = scanOnLoad(seg, needRecovery, rebuild);
             if (needRecovery) {
                 recovered++;
+            }
+            String txnProblem = LogTransactions.reconcileIndex(seg, out.abortedTxns);
+            if (txnProblem != null) {
+                problems.add(txnProblem);
             }
             if (out.problem != null) {
                 truncatedBytes += seg.size - out.validEnd;
@@ -248,7 +255,13 @@ public final class PartitionLog implements AutoCloseable {
         }
         logStartOffset = start;
         epochCache.truncateFromStart(start);
-        if (!state.clean()) {
+        // After a crash that left nothing past the durable recovery point (no new data, nothing cut or deleted; e.g.
+        // the many empty partitions of internal topics) there is nothing to fsync and the state file already says
+        // what it would say: skipping both saves several fsyncs per partition on a restart.
+        boolean untouched = !state.clean() && !fresh && leo == state.recoveryPoint() && truncatedBytes == 0 && deleted == 0
+                && loaded.stream().noneMatch(seg -> seg.dirty)
+                && StateFiles.onDisk(dir, new StateFiles.LogState(false, leo, start));
+        if (!state.clean() && !untouched) {
             for (LogSegment seg : loaded) {
                 if (seg.dirty || seg.baseOffset >= state.recoveryPoint() || seg == active) {
                     seg.dirty = true;
@@ -261,8 +274,11 @@ public final class PartitionLog implements AutoCloseable {
         }
         recoveryPoint = leo;
         highWatermark = leo;
+        txns.onHighWatermark(leo);
         end = new EndState(leo, active, active.size);
-        StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), !fresh);
+        if (!untouched) {
+            StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, start), !fresh);
+        }
 
         long ms = (System.nanoTime() - started) / 1_000_000;
         String how = fresh ? "new" : notTrusted != null ? "clean shutdown, but " + notTrusted
@@ -295,7 +311,8 @@ public final class PartitionLog implements AutoCloseable {
      */
     private String loadTrusted(List<Long> bases, StateFiles.LogState state, long now, long started, int orphanIndexes)
             throws IOException {
-        String why = ShutdownSnapshot.read(dir, state.recoveryPoint(), epochCache, producers);
+        int[] txnIndexEntries = new int[1];
+        String why = ShutdownSnapshot.read(dir, state.recoveryPoint(), epochCache, producers, txnIndexEntries);
         List<LogSegment> loaded = new ArrayList<>();
         try {
             for (int i = 0; why == null && i < bases.size(); i++) {
@@ -319,6 +336,9 @@ public final class PartitionLog implements AutoCloseable {
                 why = "the log ends at offset " + loaded.get(loaded.size() - 1).nextOffset
                         + ", not at the recovery point " + state.recoveryPoint();
             }
+            if (why == null) {
+                why = LogTransactions.checkIndexes(loaded, txnIndexEntries[0]);
+            }
         } catch (IOException | RuntimeException e) {
             why = "its files could not be trusted: " + e;
         }
@@ -328,8 +348,10 @@ public final class PartitionLog implements AutoCloseable {
             }
             producers.clear();
             epochCache.clear();
+            txns.clear();
             return why;
         }
+        LogTransactions.restoreOpen(producers, txns);
         for (int i = 0; i < loaded.size() - 1; i++) {
             loaded.get(i).onBecomeInactive();
         }
@@ -345,6 +367,7 @@ public final class PartitionLog implements AutoCloseable {
         epochCache.truncateFromStart(start);
         recoveryPoint = leo;
         highWatermark = leo;
+        txns.onHighWatermark(leo);
         end = new EndState(leo, active, active.size);
         // No fsync (a partition's open would cost one, seconds for a few hundred on a busy disk): should a power
         // loss undo this write, the clean record that comes back names the old log end, and anything appended
@@ -415,6 +438,8 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private static final class ScanOutcome {
+        /** Aborted transactions whose ABORT marker is in the segment, as the replay found them. */
+        final List<AbortedTxn> abortedTxns = new ArrayList<>(0);
         String problem;
         long validEnd;
         boolean indexesConsistent = true;
@@ -446,7 +471,7 @@ public final class PartitionLog implements AutoCloseable {
             long lastOffset = b.lastOffset();
             long batchMax = b.maxTimestamp();
             if (b.hasProducerId()) {
-                producers.replay(b);
+                LogTransactions.replay(b, seg, pos, producers, txns, out.abortedTxns);
             }
             epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
             if (rebuild) {
@@ -583,7 +608,15 @@ public final class PartitionLog implements AutoCloseable {
                     if (pending == null) {
                         pending = producers.begin(origin);
                     }
-                    if (!pending.add(b, next, last, batchMax)) {
+                    EndTxnMarker marker = null;
+                    if (b.isControl()) {
+                        marker = EndTxnMarker.read(b);
+                        if (marker == null) {
+                            return AppendResult.error(LogErrors.INVALID_RECORD, "The control batch at offset " + next
+                                    + " holds no COMMIT or ABORT marker", logStartOffset);
+                        }
+                    }
+                    if (!pending.add(b, next, last, batchMax, marker)) {
                         return AppendResult.error(pending.errorCode, pending.errorMessage, logStartOffset);
                     }
                 }
@@ -665,7 +698,7 @@ public final class PartitionLog implements AutoCloseable {
             while (cursor.next()) {
                 RecordBatch b = cursor.batch();
                 if (b.hasProducerId()) {
-                    producers.replay(b);
+                    producers.replay(b, b.isControl() ? EndTxnMarker.read(b) : null);
                 }
             }
             writeAndPublish(records, size, seg, expected);
@@ -711,6 +744,9 @@ public final class PartitionLog implements AutoCloseable {
             int batchSize = b.sizeInBytes();
             seg.onBatch(b.lastOffset(), b.maxTimestamp(), p, batchSize, config.indexIntervalBytes());
             epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
+            if (b.hasProducerId() && (b.isTransactional() || b.isControl())) {
+                LogTransactions.onAppended(b, seg, txns);
+            }
             p += batchSize;
         }
         seg.size = pos + size;
@@ -1027,12 +1063,45 @@ public final class PartitionLog implements AutoCloseable {
         return highWatermark;
     }
 
+    /**
+     * The last stable offset: min(high watermark, first offset of the earliest transaction not yet decided, or
+     * decided by a marker above the high watermark, but not below the log start offset). read_committed consumers
+     * read below it. Lock-free.
+     */
+    public long lastStableOffset() {
+        long hw = highWatermark;
+        // As Kafka: an open transaction whose first batches were deleted (retention, DeleteRecords) pins the LSO at
+        // the log start offset, never below it, where no read could ever start.
+        return Math.min(hw, Math.max(txns.firstUnstableOffset(hw), logStartOffset));
+    }
+
+    /** Open transactions as (producer id, first offset) pairs, oldest first. */
+    public List<long[]> openTransactions() {
+        lock.lock();
+        try {
+            return txns.openTransactions();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The aborted transactions a read_committed fetch at {@code fetchOffset} must return with {@code read}'s data
+     * (Kafka's rule: those whose ABORT marker is at or after the fetch offset and whose first offset is below the
+     * end of the data), searched in memory from the fetch offset's segment on. Empty when the read has no data.
+     * Lock-free.
+     */
+    public List<AbortedTxn> abortedTransactions(long fetchOffset, LogReadResult read) {
+        return LogTransactions.collect(segments, fetchOffset, read);
+    }
+
     /** Sets the high watermark, clamped to [log start offset, log end offset]; returns the value set. */
     public long updateHighWatermark(long hw) {
         lock.lock();
         try {
             long v = Math.max(logStartOffset, Math.min(hw, end.offset()));
             highWatermark = v;
+            txns.onHighWatermark(v);
             return v;
         } finally {
             lock.unlock();
@@ -1173,6 +1242,7 @@ public final class PartitionLog implements AutoCloseable {
                 long oldStart = logStartOffset;
                 logStartOffset = newStart;
                 highWatermark = Math.max(highWatermark, newStart);
+                txns.onHighWatermark(highWatermark);
                 epochCache.truncateFromStart(newStart);
                 StateFiles.writeState(dir, new StateFiles.LogState(false, Math.max(recoveryPoint, newStart), newStart), true);
                 scheduleDeletion(removed, now);
@@ -1306,6 +1376,24 @@ public final class PartitionLog implements AutoCloseable {
 
     LogSegment activeSegment() {
         return end.segment();
+    }
+
+    /** The first offset of the earliest undecided (or not yet replicated) transaction, or Long.MAX_VALUE. */
+    long firstUnstableOffset() {
+        return Math.max(txns.firstUnstableOffset(highWatermark), logStartOffset);
+    }
+
+    /** Every aborted transaction indexed in the log whose first offset is below {@code offset}. */
+    List<AbortedTxn> abortedTransactionsBelow(long offset) {
+        List<AbortedTxn> out = new ArrayList<>();
+        for (LogSegment seg : segments) {
+            for (AbortedTxn t : seg.txnIndex.all()) {
+                if (t.firstOffset() < offset) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
     }
 
     boolean isAborting() {
@@ -1473,17 +1561,20 @@ public final class PartitionLog implements AutoCloseable {
             segments = kept;
             long newEnd = last.nextOffset;
             end = new EndState(newEnd, last, last.size);
+            last.txnIndex.truncateTo(newEnd);
             producers.clear();
+            txns.clear();
             for (LogSegment s : kept) {
                 SegmentScanner sc = new SegmentScanner(s.channel, s.baseOffset, 0, s.size, false);
                 while (sc.next()) {
                     if (sc.batch().hasProducerId()) {
-                        producers.replay(sc.batch());
+                        LogTransactions.replay(sc.batch(), s, (int) sc.position(), producers, txns, null);
                     }
                 }
             }
             epochCache.truncateFromEnd(newEnd);
             highWatermark = Math.min(highWatermark, newEnd);
+            txns.onHighWatermark(highWatermark);
             recoveryPoint = Math.min(recoveryPoint, newEnd);
             StateFiles.writeState(dir, new StateFiles.LogState(false, recoveryPoint, logStartOffset), true);
             LOG.info("Truncated {} to offset {} (log end offset now {})", dir.getFileName(), offset, newEnd);
@@ -1516,6 +1607,7 @@ public final class PartitionLog implements AutoCloseable {
         logStartOffset = newOffset;
         end = new EndState(newOffset, n, 0);
         producers.clear();
+        txns.clear();
         epochCache.clear();
         highWatermark = newOffset;
         recoveryPoint = newOffset;
@@ -1552,7 +1644,7 @@ public final class PartitionLog implements AutoCloseable {
                         s.flush();
                     }
                     epochCache.writeCheckpoint(dir);
-                    ShutdownSnapshot.write(dir, end.offset(), epochCache, producers);
+                    ShutdownSnapshot.write(dir, end.offset(), epochCache, producers, LogTransactions.indexEntries(segments));
                     StateFiles.writeState(dir, new StateFiles.LogState(true, end.offset(), logStartOffset), true);
                 } catch (IOException e) {
                     first = e;

@@ -33,7 +33,8 @@ public final class ProducerStateManager {
 
     /** A read-only copy of one producer's state, for tools (DescribeProducers) and tests. */
     public record ProducerState(long producerId, short producerEpoch, int lastSequence, long lastDataOffset,
-                                long lastTimestamp, long currentTxnFirstOffset, List<BatchMetadata> batches) {
+                                long lastTimestamp, int coordinatorEpoch, long currentTxnFirstOffset,
+                                List<BatchMetadata> batches) {
     }
 
     /** A cached batch. */
@@ -49,6 +50,8 @@ public final class ProducerStateManager {
         short epoch = RecordBatch.NO_PRODUCER_EPOCH;
         long lastTimestamp = RecordBatch.NO_TIMESTAMP;
         long currentTxnFirstOffset = -1L;
+        /** The epoch of the transaction coordinator that wrote this producer's last marker, or -1. */
+        int coordinatorEpoch = -1;
         // ring buffer of the last batches, oldest first from 'head'
         final int[] firstSeq = new int[NUM_BATCHES_TO_RETAIN];
         final int[] lastSeq = new int[NUM_BATCHES_TO_RETAIN];
@@ -68,6 +71,7 @@ public final class ProducerStateManager {
             e.epoch = epoch;
             e.lastTimestamp = lastTimestamp;
             e.currentTxnFirstOffset = currentTxnFirstOffset;
+            e.coordinatorEpoch = coordinatorEpoch;
             return e;
         }
 
@@ -117,6 +121,7 @@ public final class ProducerStateManager {
                 addBatch(next.epoch, next.firstSeq[s], next.lastSeq[s], next.firstOffset[s], next.lastOffset[s], next.timestamp[s]);
             }
             currentTxnFirstOffset = next.currentTxnFirstOffset;
+            coordinatorEpoch = next.coordinatorEpoch;
             lastTimestamp = next.lastTimestamp;
         }
 
@@ -139,8 +144,8 @@ public final class ProducerStateManager {
                 int s = slot(i);
                 bs.add(new BatchMetadata(firstSeq[s], lastSeq[s], firstOffset[s], lastOffset[s], timestamp[s]));
             }
-            return new ProducerState(producerId, epoch, lastSeq(), lastDataOffset(), lastTimestamp, currentTxnFirstOffset,
-                    List.copyOf(bs));
+            return new ProducerState(producerId, epoch, lastSeq(), lastDataOffset(), lastTimestamp, coordinatorEpoch,
+                    currentTxnFirstOffset, List.copyOf(bs));
         }
     }
 
@@ -172,6 +177,11 @@ public final class ProducerStateManager {
          * {@link #errorCode} set) if it must be rejected.
          */
         boolean add(RecordBatch batch, long firstOffset, long lastOffset, long maxTimestamp) {
+            return add(batch, firstOffset, lastOffset, maxTimestamp, null);
+        }
+
+        /** As above; {@code marker} is the transaction marker of a control batch. */
+        boolean add(RecordBatch batch, long firstOffset, long lastOffset, long maxTimestamp, EndTxnMarker marker) {
             long pid = batch.producerId();
             short epoch = batch.producerEpoch();
             Entry current = producers.get(pid);
@@ -181,7 +191,15 @@ public final class ProducerStateManager {
                         + " is " + epoch + ", which is smaller than the last seen epoch " + u.epoch);
             }
             if (batch.isControl()) {
-                // a transaction marker ends the producer's transaction
+                // a transaction marker ends the producer's transaction; a stale coordinator is fenced (Kafka's rule)
+                if (marker != null && u.coordinatorEpoch > marker.coordinatorEpoch()) {
+                    return fail(LogErrors.TRANSACTION_COORDINATOR_FENCED, "Invalid coordinator epoch for producer " + pid
+                            + " at offset " + firstOffset + ": " + marker.coordinatorEpoch() + " (zombie), "
+                            + u.coordinatorEpoch + " (current)");
+                }
+                if (marker != null) {
+                    u.coordinatorEpoch = marker.coordinatorEpoch();
+                }
                 u.maybeUpdateEpoch(epoch);
                 u.currentTxnFirstOffset = -1L;
                 u.lastTimestamp = maxTimestamp;
@@ -256,9 +274,17 @@ public final class ProducerStateManager {
 
     /** Replays a batch already in the log (recovery, follower appends): no validation. */
     void replay(RecordBatch batch) {
+        replay(batch, null);
+    }
+
+    /** As {@link #replay(RecordBatch)}; {@code marker} is the transaction marker of a control batch, if known. */
+    void replay(RecordBatch batch, EndTxnMarker marker) {
         long pid = batch.producerId();
         Entry e = producers.computeIfAbsent(pid, Entry::new);
         if (batch.isControl()) {
+            if (marker != null) {
+                e.coordinatorEpoch = Math.max(e.coordinatorEpoch, marker.coordinatorEpoch());
+            }
             e.maybeUpdateEpoch(batch.producerEpoch());
             e.currentTxnFirstOffset = -1L;
             e.lastTimestamp = batch.maxTimestamp();

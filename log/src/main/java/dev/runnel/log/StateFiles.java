@@ -84,6 +84,11 @@ final class StateFiles {
         }
     }
 
+    /** Whether the state file exists, is readable and says exactly {@code state}. */
+    static boolean onDisk(Path dir, LogState state) {
+        return Files.exists(dir.resolve(STATE_FILE)) && state.equals(readState(dir));
+    }
+
     static void writeState(Path dir, LogState state, boolean sync) throws IOException {
         String text = "version: 0\nclean: " + state.clean() + "\nrecovery_point: " + state.recoveryPoint()
                 + "\nlog_start_offset: " + state.logStartOffset() + "\n";

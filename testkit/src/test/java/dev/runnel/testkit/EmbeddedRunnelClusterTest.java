@@ -95,8 +95,9 @@ class EmbeddedRunnelClusterTest {
     }
 
     @Test
-    void aKilledControllerIsReplacedAndItsBrokerFencedOnlyWhenItsSessionExpires() {
-        try (EmbeddedRunnelCluster cluster = EmbeddedRunnel.cluster(3).property("broker.session.timeout.ms", "10000").start()) {
+    void aKilledControllerIsReplacedAndWithoutTheLivenessProbeItsBrokerFencedOnlyWhenItsSessionExpires() {
+        try (EmbeddedRunnelCluster cluster = EmbeddedRunnel.cluster(3).property("broker.session.timeout.ms", "10000")
+                .property("runnel.controller.liveness.probe.interval.ms", "0").start()) {
             int controller = cluster.awaitActiveController(WAIT);
             long t0 = System.nanoTime();
             cluster.kill(controller);
@@ -117,6 +118,23 @@ class EmbeddedRunnelClusterTest {
             cluster.createTopic("after-the-kill", 3);
             cluster.start(controller);
             cluster.awaitBrokers(Set.of(1, 2, 3), WAIT);
+        }
+    }
+
+    @Test
+    void aKilledBrokerIsFencedByTheLivenessProbeLongBeforeItsSessionExpires() {
+        try (EmbeddedRunnelCluster cluster = EmbeddedRunnel.cluster(3).property("broker.session.timeout.ms", "30000").start()) {
+            int controller = cluster.awaitActiveController(WAIT);
+            int victim = controller == 1 ? 2 : 1;
+            long t0 = System.nanoTime();
+            cluster.kill(victim);
+            Set<Integer> survivors = new TreeSet<>(Set.of(1, 2, 3));
+            survivors.remove(victim);
+            cluster.awaitBrokers(survivors, WAIT);
+            long fencedMs = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("[testkit] broker %d killed; fenced by the liveness probe %d ms later (session timeout 30 s)%n",
+                    victim, fencedMs);
+            assertTrue(fencedMs < 10_000, "fenced by the probe, not the 30 s session timeout: " + fencedMs + " ms");
         }
     }
 

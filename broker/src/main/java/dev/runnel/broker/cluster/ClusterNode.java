@@ -138,8 +138,9 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             try {
                 controllerListener = ControllerListener.start(bind, voter.boundAddress(),
                         dev.runnel.broker.Broker.controllerEndpoint(config, this), config.socketRequestMaxBytes(), controllerLoop, controllerLoop);
-            } catch (RuntimeException e) {
-                throw new IOException("Cannot listen on the controller listener " + cl.host() + ":" + cl.port() + ": " + e.getMessage(), e);
+            } catch (Exception e) { // Netty throws the BindException unchecked
+                throw new IOException(dev.runnel.broker.config.StartupChecks.listenFailure(
+                        "listeners", config.get("listeners"), cl.host(), cl.port(), e), e);
             }
             controller = new QuorumController(kraft.nodeId(), log, () -> image, new ControllerLogic(policy(), ClusterNode::newTopicId),
                     System::currentTimeMillis, kraft.sessionTimeoutMs(), initialClusterId);

@@ -4,6 +4,7 @@ import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.network.RegionRecords;
 import dev.runnel.broker.state.Partition;
+import dev.runnel.log.AbortedTxn;
 import dev.runnel.replication.leader.ReplicaFetchCheck;
 import dev.runnel.log.LogErrors;
 import dev.runnel.log.LogReadResult;
@@ -57,6 +58,8 @@ public final class FetchOperation implements Partition.AppendListener {
         final Errors error;
         final FetchResponseData.PartitionData response;
         long appendedAtRead;
+        /** read_committed: the last stable offset when the partition was read (data below it was returned). */
+        long stableAtRead;
         /** The read behind the response entry, when it carries data (for the bytes/records out meters). */
         LogReadResult lastRead;
 
@@ -74,6 +77,10 @@ public final class FetchOperation implements Partition.AppendListener {
 
         public FetchRequestData.FetchPartition request() {
             return request;
+        }
+
+        public FetchResponseData.PartitionData response() {
+            return response;
         }
 
         public long fetchOffset() {
@@ -136,6 +143,7 @@ public final class FetchOperation implements Partition.AppendListener {
         for (Slot s : slots) {
             if (s.partition != null) {
                 s.appendedAtRead = s.partition.appendedBytes();
+                s.stableAtRead = s.partition.lastStableOffset();
             }
         }
         ReadOutcome first = readAll();
@@ -195,6 +203,12 @@ public final class FetchOperation implements Partition.AppendListener {
             }
             if (!s.partition.isOnline()) {
                 return true;
+            }
+            if (readCommitted && !fromFollower && s.partition.lastStableOffset() <= s.stableAtRead) {
+                // Appended data a read_committed consumer cannot see yet (an open transaction) does not count.
+                // Once the last stable offset moves, all that arrived counts: with fetch.min.bytes above 1 an
+                // answer can come a little before min_bytes are stable (Kafka measures the stable bytes exactly).
+                continue;
             }
             long arrived = s.partition.appendedBytes() - s.appendedAtRead;
             if (arrived > 0) {
@@ -367,15 +381,18 @@ public final class FetchOperation implements Partition.AppendListener {
                     return true;
                 }
                 if (v.kind() == ReplicaFetchCheck.Kind.DIVERGING) {
-                    fillOffsets(pd, p.highWatermark(), p.logStartOffset());
+                    fillOffsets(pd, p.highWatermark(), p.lastStableOffset(), p.logStartOffset());
                     pd.divergingEpoch = new FetchResponseData.EpochEndOffset().setEpoch(v.epoch()).setEndOffset(v.endOffset());
                     pd.records = EMPTY;
                     return true;
                 }
             }
-            // Consumers read below the high watermark; a replica (fromFollower) could read to the log end
-            // offset, which on a single node is the same place.
+            // Consumers read below the high watermark (read_committed ones below the last stable offset); a replica
+            // (fromFollower) reads to the log end offset.
+            long lastStable = p.lastStableOffset();
+            boolean committedOnly = readCommitted && !fromFollower;
             LogReadResult r = fromFollower ? p.readForReplica(rp.fetchOffset, budget, minOneBatch)
+                    : committedOnly ? p.readCommitted(rp.fetchOffset, budget, minOneBatch, lastStable)
                     : p.read(rp.fetchOffset, budget, minOneBatch);
             if (!r.isOk()) {
                 Errors e = r.errorCode() == LogErrors.OFFSET_OUT_OF_RANGE ? Errors.OFFSET_OUT_OF_RANGE
@@ -384,7 +401,13 @@ public final class FetchOperation implements Partition.AppendListener {
                 return true;
             }
             pd.errorCode = Errors.NONE.code();
-            fillOffsets(pd, r.highWatermark(), r.logStartOffset());
+            fillOffsets(pd, r.highWatermark(), Math.min(lastStable, r.highWatermark()), r.logStartOffset());
+            if (committedOnly && !r.regions().isEmpty()) {
+                for (AbortedTxn t : p.abortedTransactions(rp.fetchOffset, r)) {
+                    pd.abortedTransactions.add(new FetchResponseData.AbortedTransaction()
+                            .setProducerId(t.producerId()).setFirstOffset(t.firstOffset()));
+                }
+            }
             pd.records = r.regions().isEmpty() ? EMPTY : toRecords(r.regions());
             s.lastRead = r.regions().isEmpty() ? null : r;
             return false;
@@ -403,9 +426,9 @@ public final class FetchOperation implements Partition.AppendListener {
         return Errors.forCode((short) code);
     }
 
-    private void fillOffsets(FetchResponseData.PartitionData pd, long hw, long logStart) {
+    private void fillOffsets(FetchResponseData.PartitionData pd, long hw, long lastStable, long logStart) {
         pd.highWatermark = hw;
-        pd.lastStableOffset = hw; // no transactions yet: everything below the high watermark is stable
+        pd.lastStableOffset = lastStable;
         pd.logStartOffset = logStart;
         pd.abortedTransactions = readCommitted ? new ArrayList<>(0) : null;
         pd.preferredReadReplica = -1;

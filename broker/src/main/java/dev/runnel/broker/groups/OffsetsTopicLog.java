@@ -57,6 +57,30 @@ final class OffsetsTopicLog implements CoordinatorLog {
     }
 
     @Override
+    public long appendTransactional(int partition, long timestampMs, long producerId, short producerEpoch,
+                                    List<CoordinatorRecord> records) {
+        Partition p = partitions.partition(partition, true);
+        if (p == null || !p.isOnline()) {
+            throw new CoordinatorLogException(Errors.NOT_LEADER_OR_FOLLOWER, "__consumer_offsets-" + partition + " is not available", null);
+        }
+        // As Kafka's coordinator: a transactional batch of the producer, base sequence 0; the log checks its epoch only.
+        BatchBuilder batch = new BatchBuilder().producer(producerId, producerEpoch, 0).transactional(true);
+        for (CoordinatorRecord r : records) {
+            batch.append(timestampMs, r.serializeKey(), r.serializeValue());
+        }
+        AppendResult result;
+        try {
+            result = p.appendAsLeader(batch.build(), dev.runnel.log.AppendOrigin.COORDINATOR);
+        } catch (RuntimeException e) {
+            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, e.getMessage(), e);
+        }
+        if (!result.isOk()) {
+            throw new CoordinatorLogException(Errors.forCode((short) result.errorCode()), result.errorMessage(), null);
+        }
+        return result.firstOffset();
+    }
+
+    @Override
     public void read(int partition, RecordVisitor visitor) {
         Partition p = partitions.partition(partition, false);
         if (p == null) {
@@ -79,7 +103,16 @@ final class OffsetsTopicLog implements CoordinatorLog {
                 long before = offset;
                 while (batches.next()) {
                     RecordBatch batch = batches.batch();
-                    if (!batch.isControl()) {
+                    if (batch.isControl()) {
+                        try (RecordCursor records = RecordCursor.open(batch)) {
+                            if (records.next() && batch.baseOffset() >= offset) {
+                                short type = dev.runnel.broker.txn.TxnMarkerBatch.type(records.key());
+                                if (type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT || type == dev.runnel.broker.txn.TxnMarkerBatch.ABORT) {
+                                    visitor.marker(batch.baseOffset(), batch.producerId(), type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT);
+                                }
+                            }
+                        }
+                    } else {
                         try (RecordCursor records = RecordCursor.open(batch)) {
                             while (records.next()) {
                                 if (records.offset() < offset) {

@@ -2,6 +2,7 @@ package dev.runnel.broker.handlers;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.fetch.FetchOperation;
+import dev.runnel.broker.fetch.FetchSessionCache;
 import dev.runnel.broker.fetch.LegacyFetch;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.state.Partition;
@@ -13,7 +14,9 @@ import dev.runnel.wire.message.ApiKeys;
 import dev.runnel.wire.message.FetchRequestData;
 import dev.runnel.wire.message.FetchResponseData;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -26,14 +29,16 @@ import java.util.concurrent.CompletableFuture;
  * {@link LegacyFetch}, as Kafka 3.x does (Kafka 4 dropped those versions). v4+ stay zero-copy.
  * v13+ address topics by id (Metadata returns them), unknown ids get UNKNOWN_TOPIC_ID.
  * <p>
- * <b>Sessions.</b> Every fetch is answered as a full, sessionless one with session id 0. A client asking to
- * create a session (epoch 0) therefore stays sessionless and keeps sending full requests, which Kafka's
- * clients handle; an incremental request (epoch &gt; 0) can only name a session we never created and gets
- * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers for an evicted session. A full response holds exactly the
- * requested partitions, in request order.
+ * <b>Sessions (KIP-227, v7+).</b> A full fetch with epoch 0 gets a session id when the cache
+ * ({@link FetchSessionCache}, {@code max.incremental.fetch.session.cache.slots}) has room; the client's incremental
+ * fetches then name only changed partitions and forgotten ones, and get only the partitions with news. A full
+ * fetch naming a session closes it; epoch -1 is sessionless; an unknown session gets FETCH_SESSION_ID_NOT_FOUND and
+ * a wrong epoch INVALID_FETCH_SESSION_EPOCH, as Kafka answers. A full response holds exactly the requested
+ * partitions, in request order; an incremental one the session's partitions with news, in session order.
  * <p>
- * Fetches from a replica id &gt;= 0 are served like a consumer's (there are no followers yet). The isolation
- * level changes nothing until transactions exist (last stable offset = high watermark).
+ * Fetches from a replica id &gt;= 0 read up to the log end offset. read_committed (isolation level 1) consumers read
+ * below the last stable offset and get the aborted transactions of the range they fetched (see
+ * {@link dev.runnel.broker.fetch.FetchOperation}).
  */
 public final class FetchHandler implements ApiHandler {
     /** Kafka's {@code fetch.max.bytes} default: the cap on a response's record bytes. */
@@ -52,47 +57,129 @@ public final class FetchHandler implements ApiHandler {
         return 17;
     }
 
+    private final FetchSessionCache sessions;
+
+    FetchHandler(FetchSessionCache sessions) {
+        this.sessions = sessions;
+    }
+
+    /** With {@code max.incremental.fetch.session.cache.slots} sessions at most (Kafka's default 1000; 0: none). */
+    public static FetchHandler create(Broker broker) {
+        String v = broker.config().get("max.incremental.fetch.session.cache.slots");
+        int slots = FetchSessionCache.DEFAULT_SLOTS;
+        if (v != null && !v.isBlank()) {
+            slots = Integer.parseInt(v.trim());
+        }
+        return new FetchHandler(new FetchSessionCache(slots, FetchSessionCache.EVICTION_MS, System::currentTimeMillis));
+    }
+
+    public FetchSessionCache sessions() {
+        return sessions;
+    }
+
+    /** A partition to read: where it is named (by id from v13, else by name) and its fetch parameters. */
+    private record Wanted(FetchSessionCache.Key key, FetchRequestData.FetchPartition request) {
+    }
+
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         FetchRequestData req = (FetchRequestData) request;
         short version = ctx.apiVersion();
         Broker broker = ctx.broker();
         FetchResponseData resp = new FetchResponseData().setSessionId(0);
-
-        if (version >= 7 && req.sessionEpoch != FINAL_EPOCH && req.sessionEpoch != INITIAL_EPOCH) {
-            return CompletableFuture.completedFuture(resp.setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()));
-        }
-
-        List<FetchOperation.Slot> slots = new ArrayList<>();
-        for (FetchRequestData.FetchTopic ft : req.topics) {
-            Topic topic;
-            Errors topicError;
-            if (version >= 13) {
-                topic = ft.topicId == null || ZERO_UUID.equals(ft.topicId) ? null : broker.topics().get(ft.topicId);
-                topicError = Errors.UNKNOWN_TOPIC_ID;
-            } else {
-                topic = broker.topics().get(ft.topic);
-                topicError = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-            }
-            if (topic != null && topic.deleted()) {
-                topic = null;
-            }
-            FetchResponseData.FetchableTopicResponse tr = new FetchResponseData.FetchableTopicResponse()
-                    .setTopic(topic != null ? topic.name() : ft.topic)
-                    .setTopicId(topic != null ? topic.id() : (ft.topicId == null ? ZERO_UUID : ft.topicId));
-            tr.partitions = new ArrayList<>(ft.partitions.size());
-            for (FetchRequestData.FetchPartition fp : ft.partitions) {
-                FetchResponseData.PartitionData pd = new FetchResponseData.PartitionData().setPartitionIndex(fp.partition);
-                tr.partitions.add(pd);
-                Partition p = topic == null ? null : topic.partition(fp.partition);
-                Errors error = topic == null ? topicError : (p == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
-                        : p.isLeader() ? Errors.NONE : Errors.NOT_LEADER_OR_FOLLOWER);
-                slots.add(new FetchOperation.Slot(fp, p, error, pd));
-            }
-            resp.responses.add(tr);
-        }
-
+        boolean byId = version >= 13;
         int replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+
+        List<Map.Entry<FetchSessionCache.Key, FetchRequestData.FetchPartition>> requested = new ArrayList<>();
+        for (FetchRequestData.FetchTopic ft : req.topics) {
+            for (FetchRequestData.FetchPartition fp : ft.partitions) {
+                requested.add(Map.entry(FetchSessionCache.Key.of(byId, ft.topicId == null ? ZERO_UUID : ft.topicId, ft.topic,
+                        fp.partition), fp));
+            }
+        }
+        // Kafka's FetchManager.newContext: sessionless, full (maybe creating a session) or incremental
+        FetchSessionCache.Session session = null;
+        boolean createSession = false;
+        List<Wanted> wanted = new ArrayList<>(requested.size());
+        if (version >= 7 && req.sessionEpoch != FINAL_EPOCH && req.sessionEpoch != INITIAL_EPOCH) {
+            session = sessions.get(req.sessionId);
+            if (session == null) {
+                return CompletableFuture.completedFuture(resp.setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()));
+            }
+            int size;
+            synchronized (session) {
+                if (session.epoch() != req.sessionEpoch) {
+                    return CompletableFuture.completedFuture(resp.setErrorCode(Errors.INVALID_FETCH_SESSION_EPOCH.code()));
+                }
+                if (session.byTopicId() != byId) {
+                    return CompletableFuture.completedFuture(resp.setErrorCode(Errors.FETCH_SESSION_TOPIC_ID_ERROR.code()));
+                }
+                List<FetchSessionCache.Key> forgotten = new ArrayList<>();
+                for (FetchRequestData.ForgottenTopic t : req.forgottenTopicsData) {
+                    for (int p : t.partitions) {
+                        forgotten.add(FetchSessionCache.Key.of(byId, t.topicId == null ? ZERO_UUID : t.topicId, t.topic, p));
+                    }
+                }
+                session.update(requested, forgotten);
+                List<FetchSessionCache.Cached> all = session.partitions();
+                size = all.size();
+                if (!all.isEmpty()) {
+                    session.advanceEpoch();
+                    for (FetchSessionCache.Cached c : all) {
+                        wanted.add(new Wanted(c.key(), c.request()));
+                    }
+                }
+            }
+            if (size == 0) {
+                // Nothing left in the session: Kafka closes it and answers the request sessionless.
+                sessions.remove(session.id());
+                session = null;
+            } else {
+                sessions.touch(session, size);
+            }
+        } else if (version >= 7) {
+            if (req.sessionId != FetchSessionCache.INVALID_SESSION_ID) {
+                sessions.remove(req.sessionId); // a full request closes the session it names
+            }
+            createSession = req.sessionEpoch == INITIAL_EPOCH && sessions.enabled();
+        }
+        if (session == null) {
+            for (Map.Entry<FetchSessionCache.Key, FetchRequestData.FetchPartition> e : requested) {
+                wanted.add(new Wanted(e.getKey(), e.getValue()));
+            }
+        }
+
+        List<FetchOperation.Slot> slots = new ArrayList<>(wanted.size());
+        FetchResponseData.FetchableTopicResponse tr = null;
+        FetchSessionCache.Key trKey = null;
+        Topic topic = null;
+        for (Wanted w : wanted) {
+            FetchSessionCache.Key k = w.key();
+            if (tr == null || !sameTopic(trKey, k)) {
+                if (byId) {
+                    topic = ZERO_UUID.equals(k.topicId()) ? null : broker.topics().get(k.topicId());
+                } else {
+                    topic = broker.topics().get(k.topic());
+                }
+                if (topic != null && topic.deleted()) {
+                    topic = null;
+                }
+                tr = new FetchResponseData.FetchableTopicResponse()
+                        .setTopic(topic != null ? topic.name() : (k.topic() == null ? "" : k.topic()))
+                        .setTopicId(topic != null ? topic.id() : (k.topicId() == null ? ZERO_UUID : k.topicId()));
+                tr.partitions = new ArrayList<>();
+                resp.responses.add(tr);
+                trKey = k;
+            }
+            FetchRequestData.FetchPartition fp = w.request();
+            FetchResponseData.PartitionData pd = new FetchResponseData.PartitionData().setPartitionIndex(fp.partition);
+            tr.partitions.add(pd);
+            Partition p = topic == null ? null : topic.partition(fp.partition);
+            Errors error = topic == null ? (byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION)
+                    : (p == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : p.isLeader() ? Errors.NONE : Errors.NOT_LEADER_OR_FOLLOWER);
+            slots.add(new FetchOperation.Slot(fp, p, error, pd));
+        }
+
         if (replicaId >= 0 && broker.cluster() != null) {
             // A follower's fetch offset is its log end offset: the leader's bookkeeping (and high watermark) moves —
             // for a fetch that will be answered with records only (not fenced, in range, not diverging).
@@ -113,9 +200,30 @@ public final class FetchHandler implements ApiHandler {
                 && slots.stream().anyMatch(s -> s.error() == Errors.NOT_LEADER_OR_FOLLOWER);
         CompletableFuture<ApiMessage> answer = op.run(ctx.channel(), broker.timer());
         if (LegacyFetch.applies(version)) {
+            // v0-3 know no sessions: a full response, converted once it is read
             answer = answer.thenApply(m -> {
                 if (m != null) {
                     LegacyFetch.downConvert(req, resp, version, broker.topics(), broker.config());
+                }
+                return m;
+            });
+        }
+        if (session != null) {
+            FetchSessionCache.Session incremental = session;
+            int expectedEpoch = FetchSessionCache.nextEpoch(req.sessionEpoch);
+            answer = answer.thenApply(m -> {
+                answerIncremental(incremental, expectedEpoch, resp, byId);
+                return m;
+            });
+        } else if (createSession) {
+            answer = answer.thenApply(m -> {
+                Map<FetchSessionCache.Key, FetchResponseData.PartitionData> sent = new HashMap<>();
+                for (int i = 0; i < slots.size(); i++) {
+                    sent.put(wanted.get(i).key(), slots.get(i).response());
+                }
+                FetchSessionCache.Session created = sessions.create(replicaId >= 0, byId, requested, sent);
+                if (created != null) {
+                    resp.setSessionId(created.id());
                 }
                 return m;
             });
@@ -124,6 +232,29 @@ public final class FetchHandler implements ApiHandler {
             dev.runnel.broker.cluster.LeaderHints.addTo(broker.cluster(), resp, version);
             return m;
         }) : answer;
+    }
+
+    /**
+     * An incremental response holds only the partitions with news (Kafka's IncrementalFetchContext); a request that
+     * raced another with the same epoch gets INVALID_FETCH_SESSION_EPOCH and no partitions.
+     */
+    private static void answerIncremental(FetchSessionCache.Session session, int expectedEpoch, FetchResponseData resp,
+                                          boolean byId) {
+        synchronized (session) {
+            if (session.epoch() != expectedEpoch) {
+                resp.responses.clear();
+                resp.setErrorCode(Errors.INVALID_FETCH_SESSION_EPOCH.code());
+                resp.setSessionId(session.id());
+                return;
+            }
+            FetchSessionCache.prune(resp, (t, pd) -> session.mustRespond(
+                    FetchSessionCache.Key.of(byId, t.topicId, t.topic, pd.partitionIndex), pd));
+            resp.setSessionId(session.id());
+        }
+    }
+
+    private static boolean sameTopic(FetchSessionCache.Key a, FetchSessionCache.Key b) {
+        return java.util.Objects.equals(a.topicId(), b.topicId()) && java.util.Objects.equals(a.topic(), b.topic());
     }
 
     private static int fetchMaxBytes(Broker broker) {

@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * FindCoordinator (10), v0-6. A single node coordinates every group: the answer is this node, once
  * {@code __consumer_offsets} exists (it is created on the first lookup, as Kafka does). v4+ asks for several keys at
- * once. Transaction coordinators do not exist yet (COORDINATOR_NOT_AVAILABLE); share-group keys get
+ * once. Transactional ids (key type 1) are answered the same way over {@code __transaction_state}; share-group keys get
  * INVALID_REQUEST before v6 and COORDINATOR_NOT_AVAILABLE after, as in Kafka 3.9.
  */
 public final class FindCoordinatorHandler implements ApiHandler {
@@ -22,13 +22,15 @@ public final class FindCoordinatorHandler implements ApiHandler {
     static final byte SHARE = 2;
 
     private final GroupsService groups;
+    private final dev.runnel.broker.txn.TransactionsService transactions;
 
-    private FindCoordinatorHandler(GroupsService groups) {
+    private FindCoordinatorHandler(GroupsService groups, dev.runnel.broker.txn.TransactionsService transactions) {
         this.groups = groups;
+        this.transactions = transactions;
     }
 
     public static FindCoordinatorHandler create(Broker broker) {
-        return new FindCoordinatorHandler(GroupsService.of(broker));
+        return new FindCoordinatorHandler(GroupsService.of(broker), dev.runnel.broker.txn.TransactionsService.of(broker));
     }
 
     @Override
@@ -74,7 +76,10 @@ public final class FindCoordinatorHandler implements ApiHandler {
         return CompletableFuture.completedFuture(resp);
     }
 
-    /** The node that leads the key's {@code __consumer_offsets} partition, which is where its coordinator runs. */
+    /**
+     * The node that leads the key's {@code __consumer_offsets} partition (a group) or {@code __transaction_state}
+     * partition (a transactional id), which is where its coordinator runs.
+     */
     private FindCoordinatorResponseData inCluster(Broker broker, FindCoordinatorRequestData req, short version) {
         FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
         java.util.List<String> keys = version >= 4 ? req.coordinatorKeys : java.util.List.of(req.key);
@@ -84,9 +89,12 @@ public final class FindCoordinatorHandler implements ApiHandler {
             int nodeId = -1;
             if (error == Errors.NONE) {
                 dev.runnel.metadata.image.MetadataImage img = broker.cluster().image();
-                dev.runnel.metadata.image.TopicImage t = img.topic(dev.runnel.groupcoord.OffsetsTopic.NAME);
-                dev.runnel.metadata.image.PartitionRegistration p = t == null ? null
-                        : t.partition(dev.runnel.groupcoord.OffsetsTopic.partitionFor(key, t.partitionCount()));
+                boolean txn = req.keyType == TRANSACTION;
+                dev.runnel.metadata.image.TopicImage t = img.topic(txn ? dev.runnel.groupcoord.txn.TransactionStateTopic.NAME
+                        : dev.runnel.groupcoord.OffsetsTopic.NAME);
+                int index = txn ? transactions.coordinator().partitionFor(key)
+                        : t == null ? 0 : dev.runnel.groupcoord.OffsetsTopic.partitionFor(key, t.partitionCount());
+                dev.runnel.metadata.image.PartitionRegistration p = t == null ? null : t.partition(index);
                 dev.runnel.metadata.image.BrokerRegistration b = p == null || !p.hasLeader() ? null : img.broker(p.leader());
                 endpoint = b == null || b.fenced() ? null : broker.cluster().endpoint(b);
                 if (endpoint == null) {
@@ -118,7 +126,8 @@ public final class FindCoordinatorHandler implements ApiHandler {
     private Errors lookup(byte keyType, String key, short version) {
         return switch (keyType) {
             case GROUP -> groups.ensureOffsetsTopic() == Errors.NONE ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
-            case TRANSACTION -> Errors.COORDINATOR_NOT_AVAILABLE;
+            case TRANSACTION -> key == null || key.isEmpty() ? Errors.INVALID_REQUEST
+                    : transactions.ensureTopic() == Errors.NONE ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
             case SHARE -> version < 6 ? Errors.INVALID_REQUEST : Errors.COORDINATOR_NOT_AVAILABLE;
             default -> Errors.INVALID_REQUEST;
         };

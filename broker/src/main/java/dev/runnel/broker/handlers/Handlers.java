@@ -12,7 +12,7 @@ public final class Handlers {
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
         register.accept(new ProduceHandler());
-        register.accept(new FetchHandler());
+        register.accept(FetchHandler.create(broker));
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
         register.accept(new OffsetForLeaderEpochHandler());
@@ -28,6 +28,7 @@ public final class Handlers {
         register.accept(new DescribeTopicPartitionsHandler());
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
+        register.accept(new DescribeProducersHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));
@@ -41,5 +42,12 @@ public final class Handlers {
         register.accept(ListGroupsHandler.create(broker));
         register.accept(DeleteGroupsHandler.create(broker));
         register.accept(OffsetDeleteHandler.create(broker));
+        register.accept(AddPartitionsToTxnHandler.create(broker));
+        register.accept(AddOffsetsToTxnHandler.create(broker));
+        register.accept(EndTxnHandler.create(broker));
+        register.accept(WriteTxnMarkersHandler.create(broker));
+        register.accept(TxnOffsetCommitHandler.create(broker));
+        register.accept(DescribeTransactionsHandler.create(broker));
+        register.accept(ListTransactionsHandler.create(broker));
     }
 }

@@ -152,10 +152,6 @@ public final class ProduceHandler implements ApiHandler {
         if (topic.internal() && !internalAllowed) {
             return error(pd.index, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topicName, -1L);
         }
-        if (transactionalId != null && buf != null && ProduceChecks.isTransactional(buf)) {
-            return error(pd.index, Errors.INVALID_TXN_STATE,
-                    "Transactions are not supported by this broker yet", partition.logStartOffset());
-        }
         if (buf == null) {
             // Produce v0-2 with a null record set: nothing Kafka's log would accept either.
             return error(pd.index, Errors.INVALID_RECORD, "The records contain no record batch", -1L);

@@ -16,6 +16,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
@@ -33,7 +41,8 @@ import java.util.function.Supplier;
  * What an operator watches, as Micrometer meters in one registry per broker (several brokers may share a JVM):
  * bytes and records in/out per topic, request rate and latency per API (tagged with Kafka's API names), the
  * fetch/produce purgatory sizes, partition and connection counts, log size per topic, consumer groups by state and
- * their lag.
+ * their lag; next to them Micrometer's JVM and process binders (memory, GC pauses, threads, class loading, CPU,
+ * open files, uptime).
  * <p>
  * The hot paths pay for counters only: a request looks its timer up by API key in an array, a produce or fetch
  * looks its topic's meters up once per topic in the request (by name, no tag arrays built). Everything that has to
@@ -56,6 +65,7 @@ public final class BrokerMetrics implements AutoCloseable {
     private final MultiGauge groups;
     private final MultiGauge groupLag;
     private final boolean enabled;
+    private final JvmGcMetrics gcMetrics;
     private volatile Supplier<Broker> broker = () -> null;
 
     /** The meters of one topic: touched once per topic per produce/fetch request. */
@@ -122,9 +132,21 @@ public final class BrokerMetrics implements AutoCloseable {
             registry = null;
             connectionsCreated = null;
             logSize = groups = groupLag = null;
+            gcMetrics = null;
             return;
         }
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // The JVM and the process, as Micrometer's binders name them (what Kafka exposes as java.lang:* JMX beans):
+        // jvm_memory_*, jvm_gc_*, jvm_threads_*, jvm_classes_*, process_cpu_usage, process_files_*, process_uptime_*.
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmInfoMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
         Gauge.builder("runnel.connections.open", connections, AtomicInteger::get)
                 .description("Open client connections").strongReference(true).register(registry);
         connectionsCreated = Counter.builder("runnel.connections.accepted")
@@ -354,6 +376,7 @@ public final class BrokerMetrics implements AutoCloseable {
     @Override
     public void close() {
         if (enabled) {
+            gcMetrics.close(); // stops listening to the JVM's GC notifications
             registry.close();
         }
     }

@@ -1,5 +1,7 @@
 package dev.runnel.broker.state;
 
+import dev.runnel.log.AbortedTxn;
+import dev.runnel.log.AppendOrigin;
 import dev.runnel.log.AppendResult;
 import dev.runnel.log.EpochEndOffset;
 import dev.runnel.log.LogConfig;
@@ -194,9 +196,13 @@ public final class Partition {
         return log.highWatermark();
     }
 
-    /** Last stable offset: the high watermark as long as there are no transactions. */
+    /**
+     * Last stable offset: the high watermark, or the first offset of the earliest transaction that is still open
+     * (or whose marker is not below the high watermark yet), whichever is lower. The log derives it from the
+     * transactional batches and markers it holds; read_committed consumers read below it.
+     */
     public long lastStableOffset() {
-        return log.highWatermark();
+        return log.lastStableOffset();
     }
 
     /** Total bytes appended through this object; grows monotonically (a waiter's yardstick, not a log size). */
@@ -213,8 +219,17 @@ public final class Partition {
      * a view of a request frame.
      */
     public AppendResult appendAsLeader(ByteBuffer records) {
+        return appendAsLeader(records, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * As {@link #appendAsLeader(ByteBuffer)} for {@code origin}: {@link AppendOrigin#COORDINATOR} for the broker's
+     * own writes, e.g. the transaction coordinator's COMMIT/ABORT markers (control batches; a marker may move the
+     * last stable offset, and waiters hear of it like of any append).
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, AppendOrigin origin) {
         int size = records.remaining();
-        AppendResult r = log.append(records, leaderEpoch);
+        AppendResult r = log.append(records, leaderEpoch, origin);
         if (r.isOk() && !r.duplicate()) {
             dev.runnel.replication.leader.LeaderState followers = replicas;
             if (followers == null) {
@@ -244,6 +259,19 @@ public final class Partition {
      */
     public LogReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
         return log.read(fetchOffset, Math.max(0, maxBytes), log.highWatermark(), minOneBatch);
+    }
+
+    /**
+     * As {@link #read(long, int, boolean)} for a read_committed consumer: below {@code lastStableOffset} (the value
+     * of {@link #lastStableOffset()} the caller reports with the data).
+     */
+    public LogReadResult readCommitted(long fetchOffset, int maxBytes, boolean minOneBatch, long lastStableOffset) {
+        return log.read(fetchOffset, Math.max(0, maxBytes), lastStableOffset, minOneBatch);
+    }
+
+    /** The aborted transactions a read_committed fetch at {@code fetchOffset} returns with {@code read}'s data. */
+    public java.util.List<AbortedTxn> abortedTransactions(long fetchOffset, LogReadResult read) {
+        return log.abortedTransactions(fetchOffset, read);
     }
 
     /**

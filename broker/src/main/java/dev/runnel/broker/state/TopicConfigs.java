@@ -74,6 +74,25 @@ public final class TopicConfigs {
     @FunctionalInterface
     interface Rule {
         String problem(Def def, String raw, Object parsed);
+
+        /** What the rule accepts, in words ("at least 14"), for messages and the configuration docs. */
+        default String accepted() {
+            return null;
+        }
+    }
+
+    private static Rule described(String accepted, Rule rule) {
+        return new Rule() {
+            @Override
+            public String problem(Def def, String raw, Object parsed) {
+                return rule.problem(def, raw, parsed);
+            }
+
+            @Override
+            public String accepted() {
+                return accepted;
+            }
+        };
     }
 
     /** One line of a describe: the effective value, where it came from, and the synonyms that were considered. */
@@ -310,6 +329,29 @@ public final class TopicConfigs {
         return def.rule() == null ? null : def.rule().problem(def, value, parsed);
     }
 
+    /**
+     * Why {@code raw} is not acceptable for broker key {@code brokerKey}, the synonym (same unit) of topic config
+     * {@code topicConfig}: the topic config's type and rule, with the broker key named in the message. Null when
+     * fine. This is how {@code server.properties} and topic overrides share one definition.
+     */
+    public static String brokerValueProblem(String brokerKey, String topicConfig, String raw) {
+        Def def = DEFS.get(topicConfig);
+        Def renamed = new Def(brokerKey, def.type(), def.defaultValue(), def.synonyms(), def.rule(), def.doc());
+        Object parsed;
+        try {
+            parsed = parse(renamed, raw);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        return def.rule() == null ? null : def.rule().problem(renamed, raw, parsed);
+    }
+
+    /** What topic config {@code name} accepts beyond its type, in words, or null when any value of its type is. */
+    public static String accepted(String name) {
+        Def def = DEFS.get(name);
+        return def == null || def.rule() == null ? null : def.rule().accepted();
+    }
+
     private static String invalid(Def def, Object shownValue, String reason) {
         return "Invalid value " + shownValue + " for configuration " + def.name() + ": " + reason;
     }
@@ -376,34 +418,34 @@ public final class TopicConfigs {
     }
 
     private static Rule atLeast(long min) {
-        return (def, raw, v) -> ((Number) v).longValue() < min ? invalid(def, raw, "Value must be at least " + min) : null;
+        return described("at least " + min, (def, raw, v) -> ((Number) v).longValue() < min ? invalid(def, raw, "Value must be at least " + min) : null);
     }
 
     private static Rule between(long min, long max) {
-        return (def, raw, v) -> {
+        return described("from " + min + " to " + max, (def, raw, v) -> {
             long n = ((Number) v).longValue();
             if (n < min) {
                 return invalid(def, raw, "Value must be at least " + min);
             }
             return n > max ? invalid(def, raw, "Value must be no more than " + max) : null;
-        };
+        });
     }
 
     private static Rule betweenD(long min, long max) {
-        return (def, raw, v) -> {
+        return described("from " + min + " to " + max, (def, raw, v) -> {
             double d = (Double) v;
             if (d < min) {
                 return invalid(def, raw, "Value must be at least " + min);
             }
             return d > max ? invalid(def, raw, "Value must be no more than " + max) : null;
-        };
+        });
     }
 
     private static Rule gzipLevel() {
-        return (def, raw, v) -> {
+        return described("-1 or from 1 to 9", (def, raw, v) -> {
             int n = (Integer) v;
             return n == -1 || (n >= 1 && n <= 9) ? null : invalid(def, raw, "Value must be between 1 and 9 or equal to -1");
-        };
+        });
     }
 
     /** Kafka 3.x's {@code MetadataVersion} spellings: 0.8.0 .. 3.9, with or without an -IVn suffix. */
@@ -415,13 +457,13 @@ public final class TopicConfigs {
 
     private static Rule oneOf(String... allowed) {
         List<String> list = List.of(allowed);
-        return (def, raw, v) -> list.contains((String) v) ? null
-                : invalid(def, raw, "String must be one of: " + String.join(", ", list));
+        return described("one of: " + String.join(", ", list), (def, raw, v) -> list.contains((String) v) ? null
+                : invalid(def, raw, "String must be one of: " + String.join(", ", list)));
     }
 
     private static Rule oneOfList(String... allowed) {
         List<String> list = List.of(allowed);
-        return (def, raw, v) -> {
+        return described("each one of: " + String.join(", ", list), (def, raw, v) -> {
             for (Object item : (List<?>) v) {
                 if (item.toString().isEmpty()) {
                     return "Configuration '" + def.name() + "' values must not be empty.";
@@ -433,11 +475,11 @@ public final class TopicConfigs {
                 }
             }
             return null;
-        };
+        });
     }
 
     private static Rule throttledReplicas() {
-        return (def, raw, v) -> {
+        return described("'*' or partition:broker pairs", (def, raw, v) -> {
             List<?> items = (List<?>) v;
             if (items.size() == 1 && "*".equals(items.get(0))) {
                 return null;
@@ -450,12 +492,10 @@ public final class TopicConfigs {
                 }
             }
             return null;
-        };
+        });
     }
 
     // ---------------------------------------------------------------- effective values
-
-    private static final BrokerConfig RUNNEL_DEFAULTS = BrokerConfig.defaults();
 
     /** Whether a broker key was set in server.properties (a value equal to Runnel's default counts as unset). */
     private static boolean setExplicitly(BrokerConfig broker, String key) {
@@ -464,7 +504,7 @@ public final class TopicConfigs {
 
     /** The default a broker key has when server.properties does not set it: Runnel's, else Kafka's. */
     public static String brokerDefault(String key) {
-        String runnel = RUNNEL_DEFAULTS.get(key);
+        String runnel = BrokerConfig.presetDefault(key);
         if (runnel != null) {
             return runnel;
         }

@@ -200,10 +200,14 @@ class TopicConfigsTest {
     }
 
     @Test
-    void aBrokerKeyWithAnInvalidValueIsReported() {
-        BrokerConfig b = broker("log.retention.hours", "lots");
-        assertEquals("Invalid value lots for configuration log.retention.hours: Not a number of type INT", TopicConfigs.validateBroker(b));
-        assertThrows(IllegalArgumentException.class, () -> TopicConfigs.logConfig(b, Map.of()));
+    void aBrokerKeyWithAnInvalidValueIsRefusedBeforeAnyTopicUsesIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> broker("log.retention.hours", "lots"));
+        assertTrue(e.getMessage().startsWith("Invalid value lots for configuration log.retention.hours: Not a number of type INT"),
+                e.getMessage());
+        // the broker key gets its topic config's rule: segment.bytes is at least 14
+        e = assertThrows(IllegalArgumentException.class, () -> broker("log.segment.bytes", "13"));
+        assertTrue(e.getMessage().startsWith("Invalid value 13 for configuration log.segment.bytes: Value must be at least 14"),
+                e.getMessage());
         assertNull(TopicConfigs.validateBroker(BrokerConfig.defaults()));
     }
 

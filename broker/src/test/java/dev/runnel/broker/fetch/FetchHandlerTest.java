@@ -101,6 +101,50 @@ class FetchHandlerTest {
     }
 
     @Test
+    void readCommittedStopsAtTheLastStableOffsetAndListsTheAbortedTransactionsOfTheRange() throws Exception {
+        dev.runnel.broker.state.Partition part = server.broker().topics().partition("t", 0);
+        java.util.function.BiFunction<Long, String, Long> txData = (pid, value) -> {
+            dev.runnel.log.AppendResult r = part.appendAsLeader(new dev.runnel.wire.records.BatchBuilder()
+                    .producer(pid, (short) 0, value.endsWith("1") ? 1 : 0).transactional(true).append(1000L, "k", value).build());
+            assertEquals(Errors.NONE.code(), (short) r.errorCode(), String.valueOf(r));
+            return r.firstOffset();
+        };
+        java.util.function.BiFunction<Long, Boolean, Long> marker = (pid, commit) -> {
+            dev.runnel.log.AppendResult r = part.appendAsLeader(dev.runnel.log.EndTxnMarker.batch(pid, (short) 0, 0, commit, 1000L),
+                    dev.runnel.log.AppendOrigin.COORDINATOR);
+            assertEquals(Errors.NONE.code(), (short) r.errorCode(), String.valueOf(r));
+            return r.firstOffset();
+        };
+        txData.apply(1L, "a0");          // 0
+        txData.apply(2L, "b0");          // 1 (aborted below)
+        txData.apply(1L, "a1");          // 2
+        marker.apply(1L, true);          // 3
+        marker.apply(2L, false);         // 4
+        long open = txData.apply(3L, "c0"); // 5, left open
+        produceBatches("t", 0, 1, 1);    // 6
+
+        FetchRequestData committed = addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setIsolationLevel((byte) 1);
+        FetchResponseData.PartitionData p = only(client.call(committed, (short) 12));
+        assertEquals(7L, p.highWatermark);
+        assertEquals(open, p.lastStableOffset);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), Requests.baseOffsets(p.records), "whole batches below the LSO, markers included");
+        assertEquals(1, p.abortedTransactions.size());
+        assertEquals(2L, p.abortedTransactions.get(0).producerId);
+        assertEquals(1L, p.abortedTransactions.get(0).firstOffset);
+
+        // past the aborted transaction's marker: no entry
+        p = only(client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 5, 1 << 20).setIsolationLevel((byte) 1), (short) 12));
+        assertEquals(0, p.records.sizeInBytes());
+        assertEquals(0, p.abortedTransactions.size());
+
+        // read_uncommitted: everything to the high watermark, the real LSO, no list
+        p = only(client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20), (short) 12));
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), Requests.baseOffsets(p.records));
+        assertEquals(open, p.lastStableOffset);
+        assertNull(p.abortedTransactions);
+    }
+
+    @Test
     void offsetOutOfRange() throws Exception {
         produceBatches("t", 0, 1, 2);
         FetchResponseData.PartitionData p = only(client.call(addPartition(fetch(500, 1, 1 << 20), "t", 0, 3, 1 << 20), (short) 12));
@@ -285,17 +329,44 @@ class FetchHandlerTest {
     @Test
     void sessions() throws Exception {
         produceBatches("t", 0, 1, 1);
-        // a client asking for a new session (epoch 0) gets a sessionless full response
+        // a full fetch with epoch 0 creates a session
         FetchRequestData req = addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setSessionId(0).setSessionEpoch(0);
         FetchResponseData resp = client.call(req, (short) 12);
-        assertEquals(0, resp.sessionId);
         assertEquals(Errors.NONE.code(), resp.errorCode);
-        assertEquals(1, only(resp).records.sizeInBytes() > 0 ? 1 : 0);
-        // an incremental fetch names a session that does not exist
-        req.setSessionId(1234).setSessionEpoch(1);
-        resp = client.call(req, (short) 12);
+        int session = resp.sessionId;
+        assertTrue(session != 0, "a session id");
+        assertTrue(only(resp).records.sizeInBytes() > 0);
+        long hw = only(resp).highWatermark;
+        // incremental, the consumer moved to offset 1: nothing new, so no partition in the answer
+        FetchRequestData inc = addPartition(fetch(0, 1, 1 << 20), "t", 0, hw, 1 << 20).setSessionId(session).setSessionEpoch(1);
+        resp = client.call(inc, (short) 12);
+        assertEquals(Errors.NONE.code(), resp.errorCode);
+        assertEquals(session, resp.sessionId);
+        assertEquals(0, resp.responses.size(), "nothing changed");
+        // an incremental fetch naming no partition reads the session's: new data comes back
+        produceBatches("t", 0, 1, 1);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(2), (short) 12);
+        assertEquals(session, resp.sessionId);
+        assertTrue(only(resp).records.sizeInBytes() > 0, "the record at the cached fetch offset");
+        assertEquals(hw + 1, only(resp).highWatermark);
+        // the same epoch again (a duplicate) and an unknown session are refused as Kafka refuses them
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(2), (short) 12);
+        assertEquals(Errors.INVALID_FETCH_SESSION_EPOCH.code(), resp.errorCode);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session + 1).setSessionEpoch(1), (short) 12);
         assertEquals(Errors.FETCH_SESSION_ID_NOT_FOUND.code(), resp.errorCode);
         assertEquals(0, resp.responses.size());
+        // forgetting the last partition closes the session: the answer is sessionless
+        FetchRequestData forget = fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(3);
+        forget.forgottenTopicsData.add(new FetchRequestData.ForgottenTopic().setTopic("t").setPartitions(new java.util.ArrayList<>(List.of(0))));
+        resp = client.call(forget, (short) 12);
+        assertEquals(Errors.NONE.code(), resp.errorCode);
+        assertEquals(0, resp.sessionId);
+        resp = client.call(fetch(0, 1, 1 << 20).setSessionId(session).setSessionEpoch(4), (short) 12);
+        assertEquals(Errors.FETCH_SESSION_ID_NOT_FOUND.code(), resp.errorCode, "closed");
+        // epoch -1: sessionless
+        resp = client.call(addPartition(fetch(0, 1, 1 << 20), "t", 0, 0, 1 << 20).setSessionId(0).setSessionEpoch(-1), (short) 12);
+        assertEquals(0, resp.sessionId);
+        assertEquals(1, resp.responses.size());
     }
 
     @Test

@@ -210,9 +210,10 @@ class ProduceHandlerTest {
     void transactionalRecordsWithoutTransactionalId() throws Exception {
         ByteBuffer b = new BatchBuilder().producer(5, (short) 0, 0).transactional(true).append(1, null, new byte[1]).build();
         assertEquals(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code(), produceOne((short) 9, produce("t", 0, (short) 1, b)).errorCode);
-        ProduceRequestData withId = produce("t", 0, (short) 1, b).setTransactionalId("tx");
-        assertEquals(Errors.INVALID_TXN_STATE.code(), produceOne((short) 9, withId).errorCode);
         assertEquals(0L, latest("t", 0));
+        ProduceRequestData withId = produce("t", 0, (short) 1, b).setTransactionalId("tx");
+        assertEquals(Errors.NONE.code(), produceOne((short) 9, withId).errorCode);
+        assertEquals(1L, latest("t", 0));
     }
 
     @Test
@@ -269,11 +270,22 @@ class ProduceHandlerTest {
     }
 
     @Test
-    void transactionalInitProducerIdFailsFatally() throws Exception {
-        InitProducerIdResponseData r = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
+    void transactionalInitProducerIdBumpsTheEpochOfItsTransactionalId() throws Exception {
+        InitProducerIdResponseData first = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
                 .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
-        assertEquals(Errors.INVALID_REQUEST.code(), r.errorCode);
-        assertEquals(-1L, r.producerId);
+        assertEquals(Errors.NONE.code(), first.errorCode);
+        assertEquals(0, first.producerEpoch);
+        InitProducerIdResponseData second = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
+                .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
+        assertEquals(first.producerId, second.producerId);
+        assertEquals(1, second.producerEpoch);
+        InitProducerIdResponseData tooLong = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
+                .setTransactionTimeoutMs(900_001).setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
+        assertEquals(Errors.INVALID_TRANSACTION_TIMEOUT.code(), tooLong.errorCode);
+        // v3 does not know PRODUCER_FENCED: a stale KIP-360 bump is reported as INVALID_PRODUCER_EPOCH
+        InitProducerIdResponseData stale = client.call(new InitProducerIdRequestData().setTransactionalId("tx")
+                .setTransactionTimeoutMs(60_000).setProducerId(first.producerId).setProducerEpoch((short) 7), (short) 3);
+        assertEquals(Errors.INVALID_PRODUCER_EPOCH.code(), stale.errorCode);
         InitProducerIdResponseData half = client.call(new InitProducerIdRequestData().setTransactionalId(null)
                 .setProducerId(7).setProducerEpoch((short) -1), (short) 3);
         assertEquals(Errors.INVALID_REQUEST.code(), half.errorCode);

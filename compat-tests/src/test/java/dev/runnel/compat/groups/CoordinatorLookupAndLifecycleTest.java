@@ -64,16 +64,18 @@ class CoordinatorLookupAndLifecycleTest {
                 assertEquals(broker.port(), c.port());
             }
         }
-        // No transaction coordinator yet; share groups only from v6, and not served.
+        // A transactional id's coordinator is this node too (the lookup creates __transaction_state); share groups
+        // only from v6, and not served.
         FindCoordinatorResponseData txn = findCoordinator(new FindCoordinatorRequestData().setKeyType((byte) 1)
                 .setCoordinatorKeys(List.of("my-txn")), (short) 4);
-        assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), txn.coordinators().get(0).errorCode());
+        assertEquals(Errors.NONE.code(), txn.coordinators().get(0).errorCode());
+        assertEquals(broker.port(), txn.coordinators().get(0).port());
         FindCoordinatorResponseData shareV5 = findCoordinator(new FindCoordinatorRequestData().setKeyType((byte) 2)
                 .setCoordinatorKeys(List.of("g:t:0")), (short) 5);
         assertEquals(Errors.INVALID_REQUEST.code(), shareV5.coordinators().get(0).errorCode());
         FindCoordinatorResponseData txnV0 = findCoordinator(new FindCoordinatorRequestData().setKeyType((byte) 1).setKey("t"), (short) 1);
-        assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), txnV0.errorCode());
-        assertEquals(-1, txnV0.nodeId());
+        assertEquals(Errors.NONE.code(), txnV0.errorCode());
+        assertEquals(Broker.NODE_ID, txnV0.nodeId());
 
         // The lookups created the offsets topic, internal as in Kafka: hidden unless internal topics are asked for.
         try (Admin admin = Clients.admin(broker)) {
@@ -84,6 +86,9 @@ class CoordinatorLookupAndLifecycleTest {
             int partitions = admin.describeTopics(List.of("__consumer_offsets")).allTopicNames()
                     .get(Clients.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get("__consumer_offsets").partitions().size();
             assertEquals(50, partitions);
+            assertTrue(all.get("__transaction_state").isInternal());
+            assertEquals(50, admin.describeTopics(List.of("__transaction_state")).allTopicNames()
+                    .get(Clients.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get("__transaction_state").partitions().size());
         }
     }
 

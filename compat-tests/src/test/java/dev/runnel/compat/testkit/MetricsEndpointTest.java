@@ -134,6 +134,36 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void jvmAndProcessSeriesAreServedBesideTheBrokers() throws Exception {
+        String before = scrape();
+        assertTrue(value(before, "jvm_memory_used_bytes{area=\"heap\",id=\"" + heapPool(before) + "\"}") > 0, before);
+        value(before, "process_cpu_usage"); // present (the JVM may report -1 before it has measured)
+        assertTrue(value(before, "jvm_threads_live_threads") > 0, before);
+        assertTrue(value(before, "jvm_classes_loaded_classes") > 0, before);
+        assertTrue(value(before, "process_uptime_seconds") > 0, before);
+        if (before.contains("process_files_open_files")) { // Unix only
+            assertTrue(value(before, "process_files_open_files") > 0, before);
+        }
+        assertTrue(value(before, "runnel_topics") >= 2, before);
+        // A collection is reported through the JVM's GC notifications, asynchronously: ask for one, then wait for it.
+        System.gc();
+        Await.untilPasses(Duration.ofSeconds(20), () -> {
+            String after = scrape();
+            Matcher pauses = Pattern.compile("(?m)^jvm_gc_pause_seconds_count\\{[^}]*} (\\S+)$").matcher(after);
+            assertTrue(pauses.find() && Double.parseDouble(pauses.group(1)) >= 1, "no jvm_gc_pause_seconds in:\n" + after);
+        });
+    }
+
+    /** The id of one heap memory pool the JVM reports (its names depend on the collector). */
+    private static String heapPool(String metrics) {
+        Matcher m = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",id=\"([^\"]+)\"}").matcher(metrics);
+        if (!m.find()) {
+            throw new AssertionError("no heap jvm_memory_used_bytes in:\n" + metrics);
+        }
+        return m.group(1);
+    }
+
+    @Test
     void onlyGetOfMetricsIsServed() throws Exception {
         URI base = URI.create(kafka.metricsUrl());
         HttpResponse<String> notFound = HTTP.send(HttpRequest.newBuilder(base.resolve("/other")).build(), HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,49 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.broker.txn.TransactionsService;
+import dev.runnel.groupcoord.txn.TransactionCoordinator;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.EndTxnRequestData;
+import dev.runnel.wire.message.EndTxnResponseData;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * EndTxn (26), v0-4: commitTransaction/abortTransaction. Answered once PrepareCommit/PrepareAbort is durable (as
+ * Kafka's transactions V1); the markers follow, and the producer's next transaction waits (CONCURRENT_TRANSACTIONS)
+ * until they are all written. Before v2, PRODUCER_FENCED is reported as INVALID_PRODUCER_EPOCH.
+ */
+public final class EndTxnHandler implements ApiHandler {
+    private final TransactionCoordinator coordinator;
+
+    private EndTxnHandler(TransactionCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    public static EndTxnHandler create(Broker broker) {
+        return new EndTxnHandler(TransactionsService.of(broker).coordinator());
+    }
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.END_TXN;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 4;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        EndTxnRequestData req = (EndTxnRequestData) request;
+        short version = ctx.apiVersion();
+        return coordinator.endTransaction(req.transactionalId, req.producerId, req.producerEpoch, req.committed).thenApply(e -> {
+            Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
+            return new EndTxnResponseData().setErrorCode(error.code());
+        });
+    }
+}

@@ -1,0 +1,77 @@
+package dev.runnel.broker.handlers;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.groups.GroupsService;
+import dev.runnel.broker.network.RequestContext;
+import dev.runnel.groupcoord.GroupCoordinator;
+import dev.runnel.wire.ApiMessage;
+import dev.runnel.wire.Errors;
+import dev.runnel.wire.message.ApiKeys;
+import dev.runnel.wire.message.TxnOffsetCommitRequestData;
+import dev.runnel.wire.message.TxnOffsetCommitResponseData;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * TxnOffsetCommit (28), v0-4: offsets a transactional producer commits for a consumer group (sendOffsetsToTransaction).
+ * The group coordinator holds them until the transaction's marker reaches {@code __consumer_offsets}. Before v3,
+ * PRODUCER_FENCED is reported as INVALID_PRODUCER_EPOCH.
+ */
+public final class TxnOffsetCommitHandler implements ApiHandler {
+    private final GroupCoordinator groups;
+    private final GroupsService service;
+
+    private TxnOffsetCommitHandler(GroupsService service) {
+        this.service = service;
+        this.groups = service.coordinator();
+    }
+
+    public static TxnOffsetCommitHandler create(Broker broker) {
+        return new TxnOffsetCommitHandler(GroupsService.of(broker));
+    }
+
+    @Override
+    public ApiKeys api() {
+        return ApiKeys.TXN_OFFSET_COMMIT;
+    }
+
+    @Override
+    public short highestVersion() {
+        return 4;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
+        short version = ctx.apiVersion();
+        TxnOffsetCommitRequestData req = (TxnOffsetCommitRequestData) request;
+        return groups.commitTransactionalOffsets(GroupsService.context(ctx), req).thenCompose(r -> {
+            // With a replicated __consumer_offsets, answer once the in-sync replicas have the offsets (as OffsetCommit).
+            dev.runnel.broker.state.Partition p = service.replicatedOffsetsPartitionOf(req.groupId);
+            if (p == null || r.topics.stream().noneMatch(t -> t.partitions.stream().anyMatch(x -> x.errorCode == 0))) {
+                return CompletableFuture.completedFuture(r);
+            }
+            return dev.runnel.broker.produce.AcksAllWait.start(p, p.logEndOffset(), 5_000, ctx.broker().timer(),
+                    ctx.broker().metrics()).thenApply(e -> {
+                        if (e != Errors.NONE) {
+                            short code = (e == Errors.REQUEST_TIMED_OUT ? Errors.REQUEST_TIMED_OUT : Errors.NOT_COORDINATOR).code();
+                            r.topics.forEach(t -> t.partitions.forEach(x -> {
+                                if (x.errorCode == 0) {
+                                    x.errorCode = code;
+                                }
+                            }));
+                        }
+                        return r;
+                    });
+        }).thenApply(r -> {
+            if (version < 3) {
+                for (TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic t : r.topics) {
+                    for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition p : t.partitions) {
+                        if (p.errorCode == Errors.PRODUCER_FENCED.code()) {
+                            p.errorCode = Errors.INVALID_PRODUCER_EPOCH.code();
+                        }
+                    }
+                }
+            }
+            return r;
+        });
+    }
+}
