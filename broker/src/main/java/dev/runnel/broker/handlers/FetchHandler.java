@@ -3,6 +3,7 @@ package dev.runnel.broker.handlers;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.fetch.FetchOperation;
 import dev.runnel.broker.fetch.FetchSessionCache;
+import dev.runnel.broker.fetch.LegacyFetch;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.broker.state.Topic;
@@ -23,15 +24,10 @@ import java.util.concurrent.CompletableFuture;
  * Fetch (1): record batches from the requested partitions, sent zero-copy from the segment files, with
  * Kafka's long-poll ({@code max_wait_ms}/{@code min_bytes}, see {@link FetchOperation}).
  * <p>
- * <b>Versions 4-17.</b> Fetch v0-3 responses must carry the legacy message formats (magic 0/1): Kafka 3.x
- * down-converts record by record, Kafka 4 dropped those versions (KIP-896) and advertises Fetch from 4. We
- * store only magic 2, so answering v0-3 with our batches would hand those clients bytes they cannot parse;
- * advertising from 4 makes them fail at negotiation instead. No target client needs them: librdkafka's
- * version probes that require a v0 look at Produce (compression, KAFKA-18659), not at Fetch, and it picks
- * MsgVersion 2 as soon as Fetch v4 is offered; kafka-python 2.0.2 infers the broker release from other
- * probes (Produce v8, Metadata v4, ...) and then fetches with v4 or higher; kafkajs and the Java clients
- * take the highest common version. v13+ address topics by id (Metadata returns them), unknown ids get
- * UNKNOWN_TOPIC_ID.
+ * <b>Versions 0-17.</b> Fetch v0-3 (clients before Kafka 0.11) carry the legacy message formats: after the
+ * same reads and long-poll, their records are down-converted to magic 0 (v0-1) or 1 (v2-3) by
+ * {@link LegacyFetch}, as Kafka 3.x does (Kafka 4 dropped those versions). v4+ stay zero-copy.
+ * v13+ address topics by id (Metadata returns them), unknown ids get UNKNOWN_TOPIC_ID.
  * <p>
  * <b>Sessions (KIP-227, v7+).</b> A full fetch with epoch 0 gets a session id when the cache
  * ({@link FetchSessionCache}, {@code max.incremental.fetch.session.cache.slots}) has room; the client's incremental
@@ -54,11 +50,6 @@ public final class FetchHandler implements ApiHandler {
     @Override
     public ApiKeys api() {
         return ApiKeys.FETCH;
-    }
-
-    @Override
-    public short lowestVersion() {
-        return 4;
     }
 
     @Override
@@ -208,6 +199,15 @@ public final class FetchHandler implements ApiHandler {
         boolean redirect = broker.cluster() != null && version >= 12
                 && slots.stream().anyMatch(s -> s.error() == Errors.NOT_LEADER_OR_FOLLOWER);
         CompletableFuture<ApiMessage> answer = op.run(ctx.channel(), broker.timer());
+        if (LegacyFetch.applies(version)) {
+            // v0-3 know no sessions: a full response, converted once it is read
+            answer = answer.thenApply(m -> {
+                if (m != null) {
+                    LegacyFetch.downConvert(req, resp, version, broker.topics(), broker.config());
+                }
+                return m;
+            });
+        }
         if (session != null) {
             FetchSessionCache.Session incremental = session;
             int expectedEpoch = FetchSessionCache.nextEpoch(req.sessionEpoch);

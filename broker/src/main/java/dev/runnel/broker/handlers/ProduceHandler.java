@@ -2,6 +2,7 @@ package dev.runnel.broker.handlers;
 
 import dev.runnel.broker.metrics.BrokerMetrics;
 import dev.runnel.broker.network.RequestContext;
+import dev.runnel.broker.produce.LegacyProduce;
 import dev.runnel.broker.produce.ProduceChecks;
 import dev.runnel.broker.state.Partition;
 import dev.runnel.broker.state.Topic;
@@ -24,10 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Produce (0): appends each partition's record batch to its log and answers with the offsets.
  * <p>
- * Versions 0-11 are advertised: librdkafka before 2.11.1 only compresses when Produce v0 is listed
- * (KAFKA-18659), so the old versions must be there, but they can only carry legacy (magic 0/1) message
- * sets, which Runnel does not store: the log rejects those with UNSUPPORTED_FOR_MESSAGE_FORMAT, as Kafka 4
- * rejects Produce v0-2. Every client in the target list negotiates v3 or higher and sends magic 2.
+ * Versions 0-11 are advertised, as Kafka 3.9 does. Produce v0-2 carry legacy (magic 0/1) message sets from
+ * clients before Kafka 0.11: they are validated and converted to one RecordBatch v2 before the log sees them
+ * ({@link LegacyProduce}), as Kafka 3.x does with log format v2.
  * <p>
  * Checks follow Kafka's KafkaApis/ReplicaManager order: transactional records without a transactional id
  * fail the whole request; then per partition: unknown topic or partition, the v3+ record shape (one v2
@@ -79,7 +79,7 @@ public final class ProduceHandler implements ApiHandler {
                 Topic topic = topics.get(td.name);
                 BrokerMetrics.TopicMeters meters = topic == null ? null : ctx.broker().metrics().topic(topic.name());
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
-                    ProduceResponseData.PartitionProduceResponse pr = produce(version, acksValid, internalAllowed,
+                    ProduceResponseData.PartitionProduceResponse pr = produce(ctx, version, acksValid, internalAllowed,
                             topic, td.name, pd, req.transactionalId, meters, acks);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);
@@ -120,7 +120,7 @@ public final class ProduceHandler implements ApiHandler {
         return CompletableFuture.completedFuture(resp);
     }
 
-    private static ProduceResponseData.PartitionProduceResponse produce(short version, boolean acksValid,
+    private static ProduceResponseData.PartitionProduceResponse produce(RequestContext ctx, short version, boolean acksValid,
                                                                        boolean internalAllowed, Topic topic,
                                                                        String topicName,
                                                                        ProduceRequestData.PartitionProduceData pd,
@@ -156,8 +156,16 @@ public final class ProduceHandler implements ApiHandler {
             // Produce v0-2 with a null record set: nothing Kafka's log would accept either.
             return error(pd.index, Errors.INVALID_RECORD, "The records contain no record batch", -1L);
         }
-        AppendResult r;
         int size = buf.remaining();
+        if (version <= 2 && LegacyProduce.applies(buf)) {
+            LegacyProduce.Converted c = LegacyProduce.convert(ctx.broker().config(), topic, buf, System.currentTimeMillis());
+            if (c.error() != Errors.NONE) {
+                return error(pd.index, c.error(), c.message(), c.error() == Errors.CORRUPT_MESSAGE
+                        || c.error() == Errors.MESSAGE_TOO_LARGE ? -1L : partition.logStartOffset());
+            }
+            buf = c.batch();
+        }
+        AppendResult r;
         try {
             r = partition.appendAsLeader(buf);
         } catch (RuntimeException e) {

@@ -18,9 +18,12 @@ import java.util.regex.Pattern;
  * "synonyms"), validation with Kafka's messages, the effective value of each config with where it came from
  * (for DescribeConfigs and CreateTopics v5+), and the {@link LogConfig} a partition log runs with.
  *
- * <p>The list is Kafka 4.x's (the configs {@code kafka-configs --describe --all} shows for a topic). Kafka 3.x
- * names removed in 4.0 ({@code message.format.version}, {@code message.downconversion.enable},
- * {@code message.timestamp.difference.max.ms}) are unknown here, as they are to a Kafka 4 broker.
+ * <p>The list is Kafka 4.x's (the configs {@code kafka-configs --describe --all} shows for a topic) plus three Kafka
+ * 3.x names that 4.0 removed and old clients' admin paths still set: {@code message.format.version} (accepted, no
+ * effect: the log always stores format v2, as Kafka 3.x does once the inter-broker protocol is 3.0+),
+ * {@code message.timestamp.difference.max.ms} (the old bound on CreateTime timestamps, used where
+ * {@code message.timestamp.before/after.max.ms} are not set, as in Kafka 3.6+) and
+ * {@code message.downconversion.enable} (whether Fetch v0-3 may get records converted to magic 0/1).
  * {@code segment.bytes} keeps Kafka 3.x's lower bound (14 bytes) rather than 4.x's 1 MiB, so that tests
  * which roll tiny segments keep working.
  *
@@ -163,6 +166,16 @@ public final class TopicConfigs {
         def("message.timestamp.before.max.ms", Type.LONG, MAX_S, atLeast(0),
                 "How far in the past a CreateTime timestamp may be compared with the broker's clock.",
                 syn("log.message.timestamp.before.max.ms", MAX_S));
+        def("message.downconversion.enable", Type.BOOLEAN, "true", null,
+                "Whether Fetch v0-3 (clients before Kafka 0.11) may read this topic, its records down-converted to "
+                        + "message format v0/v1.", syn("log.message.downconversion.enable", "true"));
+        def("message.format.version", Type.STRING, "3.0-IV1", messageFormatVersion(),
+                "Kafka 3.x's message format version; accepted for old clients and ignored: records are always stored "
+                        + "in format v2 and converted for old clients.", syn("log.message.format.version", "3.0-IV1"));
+        def("message.timestamp.difference.max.ms", Type.LONG, MAX_S, atLeast(0),
+                "Deprecated bound on how far a CreateTime timestamp may be from the broker's clock, in both directions; "
+                        + "applies where message.timestamp.before.max.ms / after.max.ms are not set.",
+                syn("log.message.timestamp.difference.max.ms", MAX_S));
         def("message.timestamp.type", Type.STRING, "CreateTime", oneOf("CreateTime", "LogAppendTime"),
                 "Whether record timestamps are the producer's (CreateTime) or the broker's append time (LogAppendTime).",
                 syn("log.message.timestamp.type", "CreateTime"));
@@ -433,6 +446,13 @@ public final class TopicConfigs {
             int n = (Integer) v;
             return n == -1 || (n >= 1 && n <= 9) ? null : invalid(def, raw, "Value must be between 1 and 9 or equal to -1");
         });
+    }
+
+    /** Kafka 3.x's {@code MetadataVersion} spellings: 0.8.0 .. 3.9, with or without an -IVn suffix. */
+    private static Rule messageFormatVersion() {
+        Pattern version = Pattern.compile("(0\\.(8|9|10|11)(\\.[0-9]+)?|[1-3]\\.[0-9]+)(\\.[0-9]+)?(-IV[0-9]+)?");
+        return (def, raw, v) -> version.matcher(((String) v).trim()).matches() ? null
+                : invalid(def, raw, "Version `" + v + "` is not a valid version");
     }
 
     private static Rule oneOf(String... allowed) {

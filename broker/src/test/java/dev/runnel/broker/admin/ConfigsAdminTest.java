@@ -118,7 +118,7 @@ class ConfigsAdminTest {
         createTopic("described", "cleanup.policy", "compact");
         DescribeConfigsResult r = describe(TOPIC, "described", 4, true, true);
         assertEquals(Errors.NONE.code(), r.errorCode);
-        assertEquals(33, r.configs.size());
+        assertEquals(36, r.configs.size());
 
         DescribeConfigsResourceResult policy = entry(r, "cleanup.policy");
         assertEquals("compact", policy.value);

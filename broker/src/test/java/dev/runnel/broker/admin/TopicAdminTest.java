@@ -120,7 +120,7 @@ class TopicAdminTest {
         CreatableTopicConfigs segment = explicit.configs.stream().filter(c -> c.name.equals("segment.bytes")).findFirst().orElseThrow();
         assertEquals("1073741824", segment.value);
         assertEquals(5, segment.configSource, "DEFAULT_CONFIG");
-        assertEquals(33, explicit.configs.size());
+        assertEquals(36, explicit.configs.size());
 
         CreatableTopicResult defaults = result(resp, "defaults");
         assertEquals(Errors.NONE.code(), defaults.errorCode);
@@ -179,7 +179,7 @@ class TopicAdminTest {
         CreatableTopicResult dry = result(resp, "dry");
         assertEquals(Errors.NONE.code(), dry.errorCode);
         assertEquals(4, dry.numPartitions);
-        assertEquals(33, dry.configs.size());
+        assertEquals(36, dry.configs.size());
         assertEquals(Errors.INVALID_REPLICATION_FACTOR.code(), result(resp, "dry-rf").errorCode);
         assertNull(topic("dry"));
         assertFalse(Files.exists(dir.resolve("dry-0")), "no partition directory");

@@ -57,6 +57,9 @@ class TopicConfigsTest {
         expected.put("min.compaction.lag.ms", "0");
         expected.put("min.insync.replicas", "1");
         expected.put("preallocate", "false");
+        expected.put("message.downconversion.enable", "true");
+        expected.put("message.format.version", "3.0-IV1");
+        expected.put("message.timestamp.difference.max.ms", Long.toString(Long.MAX_VALUE));
         expected.put("remote.log.copy.disable", "false");
         expected.put("remote.log.delete.on.disable", "false");
         expected.put("remote.storage.enable", "false");
@@ -88,8 +91,10 @@ class TopicConfigsTest {
     @Test
     void namesAreCheckedBeforeValues() {
         assertEquals("Unknown topic config name: foo.bar", TopicConfigs.validate(Map.of("foo.bar", "1", "retention.ms", "x")));
-        assertEquals("Unknown topic config name: message.downconversion.enable",
-                TopicConfigs.validate(Map.of("message.downconversion.enable", "true")), "removed in Kafka 4");
+        assertNull(TopicConfigs.validate(Map.of("message.downconversion.enable", "true")), "Kafka 3.x's, kept for old clients");
+        assertNull(TopicConfigs.validate(Map.of("message.format.version", "0.10.0")), "accepted, no effect");
+        assertEquals("Invalid value x for configuration message.format.version: Version `x` is not a valid version",
+                TopicConfigs.validate(Map.of("message.format.version", "x")));
         assertNull(TopicConfigs.validate(Map.of()));
     }
 

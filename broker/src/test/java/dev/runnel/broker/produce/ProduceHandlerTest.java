@@ -19,6 +19,7 @@ import dev.runnel.wire.message.ProduceRequestData;
 import dev.runnel.wire.message.ProduceResponseData;
 import dev.runnel.wire.records.BatchBuilder;
 import dev.runnel.wire.records.Compression;
+import dev.runnel.wire.records.LegacyMessageSetBuilder;
 import dev.runnel.wire.records.RecordBatch;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -120,16 +121,46 @@ class ProduceHandlerTest {
     }
 
     @Test
-    void legacyMessageFormatIsRejected() throws Exception {
+    void oldTimestampDifferenceConfigBoundsLegacyTimestamps() throws Exception {
+        server.broker().topics().create("diff", 1, Map.of("message.timestamp.difference.max.ms", "3600000"), false, false);
+        long now = System.currentTimeMillis();
+        ByteBuffer old = new LegacyMessageSetBuilder((byte) 1, Compression.NONE)
+                .append(0, now - 2 * 3_600_000L, null, "old".getBytes(StandardCharsets.UTF_8)).build();
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 2, produce("diff", 0, (short) 1, old));
+        assertEquals(Errors.INVALID_TIMESTAMP.code(), r.errorCode);
+        ByteBuffer fresh = new LegacyMessageSetBuilder((byte) 1, Compression.NONE)
+                .append(0, now, null, "fresh".getBytes(StandardCharsets.UTF_8)).build();
+        assertEquals(Errors.NONE.code(), produceOne((short) 2, produce("diff", 0, (short) 1, fresh)).errorCode);
+        // an explicit before.max.ms wins over the deprecated difference, as in Kafka 3.6+
+        server.broker().topics().create("before", 1, Map.of("message.timestamp.difference.max.ms", "3600000",
+                "message.timestamp.before.max.ms", String.valueOf(3 * 3_600_000L)), false, false);
+        assertEquals(Errors.NONE.code(), produceOne((short) 2, produce("before", 0, (short) 1, old.duplicate().rewind())).errorCode);
+        assertEquals(1L, latest("diff", 0));
+    }
+
+    @Test
+    void legacyMessageFormatIsConvertedInV0To2AndRefusedInV3Up() throws Exception {
+        ByteBuffer magic0 = new LegacyMessageSetBuilder((byte) 0, Compression.NONE)
+                .append(0, -1, null, "a".getBytes(StandardCharsets.UTF_8))
+                .append(1, -1, null, "b".getBytes(StandardCharsets.UTF_8)).build();
+        ProduceResponseData.PartitionProduceResponse r = produceOne((short) 0, produce("t", 0, (short) 1, magic0));
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        assertEquals(0L, r.baseOffset);
+        ByteBuffer magic1 = new LegacyMessageSetBuilder((byte) 1, Compression.GZIP)
+                .append(0, System.currentTimeMillis(), null, "c".getBytes(StandardCharsets.UTF_8)).build();
+        r = produceOne((short) 2, produce("t", 0, (short) 1, magic1.duplicate()));
+        assertEquals(Errors.NONE.code(), r.errorCode);
+        assertEquals(2L, r.baseOffset);
+        assertEquals(3L, latest("t", 0));
+        // v3+ must carry magic 2 (Kafka's ProduceRequest.validateRecords)
+        assertEquals(Errors.INVALID_RECORD.code(), produceOne((short) 3, produce("t", 0, (short) 1, magic1)).errorCode);
+        // a v2 batch whose magic byte says 1 is read as a legacy message and fails its CRC
         ByteBuffer b = batch(1, 1);
         b.put(RecordBatch.MAGIC_OFFSET, (byte) 1);
-        // Produce v0-2 may carry magic 0/1 message sets: Runnel does not store them
-        assertEquals(Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT.code(), produceOne((short) 2, produce("t", 0, (short) 1, b)).errorCode);
-        // v3+ must carry magic 2 (Kafka's ProduceRequest.validateRecords)
-        assertEquals(Errors.INVALID_RECORD.code(), produceOne((short) 3, produce("t", 0, (short) 1, b)).errorCode);
+        assertEquals(Errors.CORRUPT_MESSAGE.code(), produceOne((short) 2, produce("t", 0, (short) 1, b)).errorCode);
         b.put(RecordBatch.MAGIC_OFFSET, (byte) 7);
         assertEquals(Errors.CORRUPT_MESSAGE.code(), produceOne((short) 9, produce("t", 0, (short) 1, b)).errorCode);
-        assertEquals(0L, latest("t", 0));
+        assertEquals(3L, latest("t", 0));
     }
 
     @Test

@@ -16,6 +16,8 @@ public final class ErrorCodes {
     public static final int INVALID_TIMESTAMP = 32;
     /** Legacy message formats (magic 0 and 1). */
     public static final int UNSUPPORTED_FOR_MESSAGE_FORMAT = 43;
+    /** A codec the request version cannot carry (zstd to Fetch before v10). */
+    public static final int UNSUPPORTED_COMPRESSION_TYPE = 76;
     /** A structurally invalid batch: bad count, bad offsets, control batch from a client, bad sequence. */
     public static final int INVALID_RECORD = 87;
 

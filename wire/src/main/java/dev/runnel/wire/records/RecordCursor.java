@@ -115,7 +115,7 @@ public final class RecordCursor implements AutoCloseable {
      * framing (magic, two version ints, then chunks of int32 length + snappy block) and in raw snappy (one
      * block, as librdkafka writes it). Each block starts with its uncompressed length as a varint.
      */
-    private static void checkSnappySizes(java.nio.ByteBuffer buf, int start, int end, long cap) throws RecordsException {
+    static void checkSnappySizes(java.nio.ByteBuffer buf, int start, int end, long cap) throws RecordsException {
         boolean framed = end - start >= XERIAL_MAGIC.length;
         for (int i = 0; framed && i < XERIAL_MAGIC.length; i++) {
             framed = buf.get(start + i) == XERIAL_MAGIC[i];
