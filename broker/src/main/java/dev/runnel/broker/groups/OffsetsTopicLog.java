@@ -4,14 +4,9 @@ import dev.runnel.broker.state.Partition;
 import dev.runnel.groupcoord.CoordinatorLog;
 import dev.runnel.groupcoord.CoordinatorRecord;
 import dev.runnel.log.AppendResult;
-import dev.runnel.log.LogReadResult;
 import dev.runnel.wire.Errors;
 import dev.runnel.wire.records.BatchBuilder;
-import dev.runnel.wire.records.BatchCursor;
-import dev.runnel.wire.records.RecordBatch;
 import dev.runnel.wire.records.RecordCursor;
-import dev.runnel.wire.records.RecordsException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -86,53 +81,29 @@ final class OffsetsTopicLog implements CoordinatorLog {
         if (p == null) {
             return;
         }
-        long offset = p.logStartOffset();
-        long end = p.logEndOffset();
-        try {
-            while (offset < end) {
-                LogReadResult r = p.log().read(offset, READ_CHUNK_BYTES, end, true);
-                if (!r.isOk()) {
-                    throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " at " + offset
-                            + " failed with error " + r.errorCode(), null);
-                }
-                if (r.sizeInBytes() == 0) {
-                    break;
-                }
-                ByteBuffer bytes = r.toByteBuffer();
-                BatchCursor batches = new BatchCursor(bytes);
-                long before = offset;
-                while (batches.next()) {
-                    RecordBatch batch = batches.batch();
-                    if (batch.isControl()) {
-                        try (RecordCursor records = RecordCursor.open(batch)) {
-                            if (records.next() && batch.baseOffset() >= offset) {
-                                short type = dev.runnel.broker.txn.TxnMarkerBatch.type(records.key());
-                                if (type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT || type == dev.runnel.broker.txn.TxnMarkerBatch.ABORT) {
-                                    visitor.marker(batch.baseOffset(), batch.producerId(), type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT);
-                                }
-                            }
-                        }
-                    } else {
-                        try (RecordCursor records = RecordCursor.open(batch)) {
-                            while (records.next()) {
-                                if (records.offset() < offset) {
-                                    continue;
-                                }
-                                byte[] key = records.key();
-                                byte[] value = records.value();
-                                visitor.accept(records.offset(), batch.producerId(), key == null ? null : ByteBuffer.wrap(key),
-                                        value == null ? null : ByteBuffer.wrap(value));
-                            }
+        dev.runnel.broker.state.InternalTopicReader.read(p, READ_CHUNK_BYTES, (batch, from) -> {
+            if (batch.isControl()) {
+                try (RecordCursor records = RecordCursor.open(batch)) {
+                    if (records.next() && batch.baseOffset() >= from) {
+                        short type = dev.runnel.broker.txn.TxnMarkerBatch.type(records.key());
+                        if (type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT || type == dev.runnel.broker.txn.TxnMarkerBatch.ABORT) {
+                            visitor.marker(batch.baseOffset(), batch.producerId(), type == dev.runnel.broker.txn.TxnMarkerBatch.COMMIT);
                         }
                     }
-                    offset = Math.max(offset, batch.nextOffset());
                 }
-                if (offset == before) {
-                    break;
+                return;
+            }
+            try (RecordCursor records = RecordCursor.open(batch)) {
+                while (records.next()) {
+                    if (records.offset() < from) {
+                        continue;
+                    }
+                    byte[] key = records.key();
+                    byte[] value = records.value();
+                    visitor.accept(records.offset(), batch.producerId(), key == null ? null : ByteBuffer.wrap(key),
+                            value == null ? null : ByteBuffer.wrap(value));
                 }
             }
-        } catch (IOException | RecordsException e) {
-            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 }

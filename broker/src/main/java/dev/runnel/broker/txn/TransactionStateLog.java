@@ -5,14 +5,9 @@ import dev.runnel.groupcoord.CoordinatorLog.CoordinatorLogException;
 import dev.runnel.groupcoord.txn.TransactionLog;
 import dev.runnel.groupcoord.txn.TransactionStateTopic;
 import dev.runnel.log.AppendResult;
-import dev.runnel.log.LogReadResult;
 import dev.runnel.wire.Errors;
 import dev.runnel.wire.records.BatchBuilder;
-import dev.runnel.wire.records.BatchCursor;
-import dev.runnel.wire.records.RecordBatch;
 import dev.runnel.wire.records.RecordCursor;
-import dev.runnel.wire.records.RecordsException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** The transaction coordinator's records in the partitions of {@code __transaction_state}: one batch per record. */
@@ -79,43 +74,21 @@ final class TransactionStateLog implements TransactionLog {
         if (p == null) {
             return;
         }
-        long offset = p.logStartOffset();
-        long end = p.logEndOffset();
-        try {
-            while (offset < end) {
-                LogReadResult r = p.log().read(offset, READ_CHUNK_BYTES, end, true);
-                if (!r.isOk()) {
-                    throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " at " + offset
-                            + " failed with error " + r.errorCode(), null);
-                }
-                if (r.sizeInBytes() == 0) {
-                    break;
-                }
-                BatchCursor batches = new BatchCursor(r.toByteBuffer());
-                long before = offset;
-                while (batches.next()) {
-                    RecordBatch batch = batches.batch();
-                    if (!batch.isControl()) {
-                        try (RecordCursor records = RecordCursor.open(batch)) {
-                            while (records.next()) {
-                                if (records.offset() < offset) {
-                                    continue;
-                                }
-                                byte[] key = records.key();
-                                byte[] value = records.value();
-                                visitor.accept(records.offset(), key == null ? null : ByteBuffer.wrap(key),
-                                        value == null ? null : ByteBuffer.wrap(value));
-                            }
-                        }
+        dev.runnel.broker.state.InternalTopicReader.read(p, READ_CHUNK_BYTES, (batch, from) -> {
+            if (batch.isControl()) {
+                return;
+            }
+            try (RecordCursor records = RecordCursor.open(batch)) {
+                while (records.next()) {
+                    if (records.offset() < from) {
+                        continue;
                     }
-                    offset = Math.max(offset, batch.nextOffset());
-                }
-                if (offset == before) {
-                    break;
+                    byte[] key = records.key();
+                    byte[] value = records.value();
+                    visitor.accept(records.offset(), key == null ? null : ByteBuffer.wrap(key),
+                            value == null ? null : ByteBuffer.wrap(value));
                 }
             }
-        } catch (IOException | RecordsException e) {
-            throw new CoordinatorLogException(Errors.KAFKA_STORAGE_ERROR, "Reading " + p + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 }
