@@ -133,14 +133,27 @@ class FastFailoverTest {
             } finally {
                 cluster.resume(paused);
             }
+            // The first answers after SIGCONT come from a node that has just woken up; CI once saw one
+            // UNKNOWN_TOPIC_OR_PARTITION here (not reproduced in 15 runs since, at loads 0-8). Every failed look is
+            // printed and counted, so a transient answer shows in the output instead of hiding.
+            List<String> failedLooks = new ArrayList<>();
             try (Admin admin = ClusterClients.admin(cluster.bootstrapServers())) {
-                assertEquals(paused, describe(admin, topic).leader().id(), "the paused broker still leads");
-                assertTrue(liveBrokers(admin).contains(paused), "and is unfenced");
+                Await.untilPasses(Duration.ofSeconds(15), () -> {
+                    try {
+                        assertEquals(paused, describe(admin, topic).leader().id(), "the paused broker still leads");
+                        assertTrue(liveBrokers(admin).contains(paused), "and is unfenced");
+                    } catch (Exception | AssertionError e) {
+                        failedLooks.add(e.toString());
+                        System.out.printf("[failover] look after resume failed: %s%n", e);
+                        throw e;
+                    }
+                });
             }
             String log = cluster.node(controller).outputOfThisLife().substring(seenBefore);
             assertTrue(!log.contains(fenced), "never fenced");
             System.out.printf("[failover] MEASURED: broker %d paused for 5 s (session timeout %d ms): not fenced, still "
-                    + "leading (%d looks at the controller's log)%n", paused, SESSION_TIMEOUT_MS, looks);
+                    + "leading (%d looks at the controller's log; %d failed looks after resume)%n", paused, SESSION_TIMEOUT_MS, looks,
+                    failedLooks.size());
         });
     }
 }
