@@ -165,6 +165,7 @@ public final class RunnelServer implements AutoCloseable {
             }
         });
         if (cluster != null) {
+            cluster.useConfigInForce(dynamic::current);
             String self = Integer.toString(config.nodeId());
             cluster.addImageListener(img -> dynamic.apply(
                     img.configs(dev.runnel.metadata.image.MetadataImage.BROKER_CONFIG, ""),
