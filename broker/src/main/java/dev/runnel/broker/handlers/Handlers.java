@@ -9,6 +9,7 @@ public final class Handlers {
     }
 
     public static void registerAll(Broker broker, Consumer<ApiHandler> register) {
+        dev.runnel.broker.quota.ClientQuotas.forBroker(broker); // loaded now: quotas hold from the first request
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
         register.accept(new ProduceHandler());
@@ -29,6 +30,8 @@ public final class Handlers {
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
         register.accept(new DescribeProducersHandler());
+        register.accept(new DescribeClientQuotasHandler());
+        register.accept(new AlterClientQuotasHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));

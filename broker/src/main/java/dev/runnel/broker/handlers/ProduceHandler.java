@@ -63,6 +63,7 @@ public final class ProduceHandler implements ApiHandler {
         ProduceResponseData resp = new ProduceResponseData();
         boolean anyError = false;
         List<CompletableFuture<Void>> waits = new ArrayList<>();
+        long requestBytes = dev.runnel.broker.quota.ClientQuotas.recordBytes(req);
 
         if (req.transactionalId == null && ProduceChecks.hasTransactionalRecords(req)) {
             // Kafka: only an authorized transactional id may write transactional records.
@@ -104,6 +105,7 @@ public final class ProduceHandler implements ApiHandler {
             dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
         }
         if (acks == 0) {
+            dev.runnel.broker.quota.ClientQuotas.forBroker(ctx.broker()).throttleProduce(ctx, requestBytes);
             if (anyError) {
                 LOG.info("Closing connection from {} (client id {}) after a failed produce request with acks=0",
                         ctx.clientHost(), ctx.clientId());
@@ -114,9 +116,11 @@ public final class ProduceHandler implements ApiHandler {
         if (!waits.isEmpty()) {
             return CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
                 dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
+                resp.setThrottleTimeMs(dev.runnel.broker.quota.ClientQuotas.forBroker(ctx.broker()).throttleProduce(ctx, requestBytes));
                 return (ApiMessage) resp;
             });
         }
+        resp.setThrottleTimeMs(dev.runnel.broker.quota.ClientQuotas.forBroker(ctx.broker()).throttleProduce(ctx, requestBytes));
         return CompletableFuture.completedFuture(resp);
     }
 
