@@ -58,9 +58,11 @@ public final class FetchHandler implements ApiHandler {
     }
 
     private final FetchSessionCache sessions;
+    private final dev.runnel.broker.quota.ClientQuotas quotas;
 
-    FetchHandler(FetchSessionCache sessions) {
+    FetchHandler(FetchSessionCache sessions, dev.runnel.broker.quota.ClientQuotas quotas) {
         this.sessions = sessions;
+        this.quotas = quotas;
     }
 
     /** With {@code max.incremental.fetch.session.cache.slots} sessions at most (Kafka's default 1000; 0: none). */
@@ -70,7 +72,8 @@ public final class FetchHandler implements ApiHandler {
         if (v != null && !v.isBlank()) {
             slots = Integer.parseInt(v.trim());
         }
-        return new FetchHandler(new FetchSessionCache(slots, FetchSessionCache.EVICTION_MS, System::currentTimeMillis));
+        return new FetchHandler(new FetchSessionCache(slots, FetchSessionCache.EVICTION_MS, System::currentTimeMillis),
+                dev.runnel.broker.quota.ClientQuotas.forBroker(broker));
     }
 
     public FetchSessionCache sessions() {
@@ -194,7 +197,6 @@ public final class FetchHandler implements ApiHandler {
             }
         }
         int maxBytes = Math.min(req.maxBytes, fetchMaxBytes(broker));
-        dev.runnel.broker.quota.ClientQuotas quotas = dev.runnel.broker.quota.ClientQuotas.forBroker(broker);
         if (replicaId < 0) {
             // Kafka caps a consumer's fetch at what its quota allows in one measured span.
             maxBytes = Math.min(maxBytes, quotas.maxFetchBytes(ctx));
@@ -206,7 +208,7 @@ public final class FetchHandler implements ApiHandler {
         CompletableFuture<ApiMessage> answer = op.run(ctx.channel(), broker.timer());
         // Consumer byte-rate quota (replica fetches are exempt): a throttled fetch is answered empty (KIP-219).
         boolean[] throttled = {false};
-        if (replicaId < 0) {
+        if (replicaId < 0 && quotas.fetch().enabled()) {
             answer = answer.thenApply(m -> {
                 throttled[0] = m != null && quotas.throttleFetch(ctx, resp);
                 return m;

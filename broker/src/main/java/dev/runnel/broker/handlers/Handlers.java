@@ -9,10 +9,11 @@ public final class Handlers {
     }
 
     public static void registerAll(Broker broker, Consumer<ApiHandler> register) {
-        dev.runnel.broker.quota.ClientQuotas.forBroker(broker); // loaded now: quotas hold from the first request
+        // loaded now: quotas hold from the first request
+        dev.runnel.broker.quota.ClientQuotas quotas = dev.runnel.broker.quota.ClientQuotas.forBroker(broker);
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
-        register.accept(new ProduceHandler());
+        register.accept(new ProduceHandler(quotas));
         register.accept(FetchHandler.create(broker));
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
