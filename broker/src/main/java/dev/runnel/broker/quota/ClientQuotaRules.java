@@ -174,6 +174,9 @@ public final class ClientQuotaRules {
         if (ip == null) {
             return true;
         }
+        if (ip.matches("[0-9.]+") && !ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return false; // all digits and dots but not a dotted quad: getByName would go to DNS with it
+        }
         if (ip.matches("[0-9.]+") || ip.contains(":")) {
             try {
                 InetAddress.getByName(ip); // a literal: parsed, no lookup

@@ -28,6 +28,9 @@ class ClientQuotaRulesTest {
                 one(QuotaEntity.of("ip", "1.2.3.4", "user", "u"), set("connection_creation_rate", 5)).message());
         assertEquals("Invalid configuration key producer_byte_rate", one(QuotaEntity.of("ip", null), set("producer_byte_rate", 5)).message());
         assertEquals(Errors.NONE, one(QuotaEntity.of("ip", "10.0.0.1"), set("connection_creation_rate", 5)).error());
+        assertEquals(Errors.NONE, one(QuotaEntity.of("ip", "::1"), set("connection_creation_rate", 5)).error());
+        assertEquals("1.2.3.4.5 is not a valid IP or resolvable host.",
+                one(QuotaEntity.of("ip", "1.2.3.4.5"), set("connection_creation_rate", 5)).message());
         assertEquals("Unhandled client quota entity type: group", one(QuotaEntity.of("group", "g"), set("producer_byte_rate", 5)).message());
         assertEquals("Empty user not supported", one(QuotaEntity.of("user", ""), set("producer_byte_rate", 5)).message());
         assertEquals("Invalid empty client quota entity", one(new QuotaEntity(Map.of()), set("producer_byte_rate", 5)).message());
