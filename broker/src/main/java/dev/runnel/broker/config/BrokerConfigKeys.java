@@ -104,6 +104,8 @@ public final class BrokerConfigKeys {
                 "Runnel's: how long the transaction coordinator waits for the in-sync replicas of a __transaction_state write.");
         key("request.timeout.ms", Type.INT, "30000", atLeast(0), "Timeout of the broker's own requests to other brokers (transaction markers).");
         key("max.incremental.fetch.session.cache.slots", Type.INT, "1000", atLeast(0), "Fetch sessions (KIP-227) kept at most; 0: none.");
+        key("quota.window.num", Type.INT, "11", atLeast(1), "Windows a client's byte rate is measured over (client quotas).");
+        key("quota.window.size.seconds", Type.INT, "1", atLeast(1), "Length of one client-quota window, in seconds.");
 
         // ---- a cluster (KRaftConfig, ClusterNode, ReplicaManager, the replica fetcher)
         key("process.roles", Type.LIST, null, listOf("broker", "controller"), "broker, controller or both: a cluster node; unset: the single-node default.");

@@ -45,6 +45,13 @@ public final class ProduceHandler implements ApiHandler {
     /** Kafka lets only its admin tooling (this client id) write to internal topics. */
     static final String ADMIN_CLIENT_ID = "__admin_client";
 
+    private final dev.runnel.broker.quota.ClientQuotas quotas;
+
+    /** With the broker's client quotas, whose producer_byte_rate each request counts against. */
+    public ProduceHandler(dev.runnel.broker.quota.ClientQuotas quotas) {
+        this.quotas = quotas;
+    }
+
     @Override
     public ApiKeys api() {
         return ApiKeys.PRODUCE;
@@ -63,6 +70,7 @@ public final class ProduceHandler implements ApiHandler {
         ProduceResponseData resp = new ProduceResponseData();
         boolean anyError = false;
         List<CompletableFuture<Void>> waits = new ArrayList<>();
+        long requestBytes = quotas.produce().enabled() ? dev.runnel.broker.quota.ClientQuotas.recordBytes(req) : 0;
 
         if (req.transactionalId == null && ProduceChecks.hasTransactionalRecords(req)) {
             // Kafka: only an authorized transactional id may write transactional records.
@@ -104,6 +112,7 @@ public final class ProduceHandler implements ApiHandler {
             dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
         }
         if (acks == 0) {
+            quotas.throttleProduce(ctx, requestBytes);
             if (anyError) {
                 LOG.info("Closing connection from {} (client id {}) after a failed produce request with acks=0",
                         ctx.clientHost(), ctx.clientId());
@@ -114,9 +123,11 @@ public final class ProduceHandler implements ApiHandler {
         if (!waits.isEmpty()) {
             return CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
                 dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
+                resp.setThrottleTimeMs(quotas.throttleProduce(ctx, requestBytes));
                 return (ApiMessage) resp;
             });
         }
+        resp.setThrottleTimeMs(quotas.throttleProduce(ctx, requestBytes));
         return CompletableFuture.completedFuture(resp);
     }
 
