@@ -29,6 +29,8 @@ public final class Handlers {
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
         register.accept(new DescribeProducersHandler());
+        register.accept(new UpdateFeaturesHandler());
+        register.accept(new ListClientMetricsResourcesHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));
