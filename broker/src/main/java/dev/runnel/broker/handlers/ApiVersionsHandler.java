@@ -1,6 +1,7 @@
 package dev.runnel.broker.handlers;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.features.BrokerFeatures;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.wire.ApiMessage;
 import dev.runnel.wire.Errors;
@@ -10,7 +11,10 @@ import dev.runnel.wire.message.ApiVersionsResponseData;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
-/** ApiVersions (18): the version range of every API this broker handles, each starting where Kafka's does. */
+/**
+ * ApiVersions (18): the version range of every API this broker handles, each starting where Kafka's does, and
+ * (v3+) the feature levels of {@link BrokerFeatures}.
+ */
 public final class ApiVersionsHandler implements ApiHandler {
     private static final Pattern SOFTWARE = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
 
@@ -28,6 +32,7 @@ public final class ApiVersionsHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         ApiVersionsRequestData req = (ApiVersionsRequestData) request;
         ApiVersionsResponseData resp = build(ctx.broker());
+        addFeatures(resp, ctx.apiVersion());
         if (ctx.apiVersion() >= 3 && (!SOFTWARE.matcher(req.clientSoftwareName).matches()
                 || !SOFTWARE.matcher(req.clientSoftwareVersion).matches())) {
             resp.errorCode = Errors.INVALID_REQUEST.code();
@@ -47,5 +52,27 @@ public final class ApiVersionsHandler implements ApiHandler {
         resp.apiKeys.sort((a, b) -> Short.compare(a.apiKey, b.apiKey));
         resp.finalizedFeaturesEpoch = -1;
         return resp;
+    }
+
+    /**
+     * SupportedFeatures, FinalizedFeatures and their epoch (v3+), from {@link BrokerFeatures}. As in Kafka, a feature
+     * whose lowest supported level is 0 is left out below v4 (older clients fail on it, KAFKA-17492), and a
+     * finalized level of 0 is never listed.
+     */
+    static void addFeatures(ApiVersionsResponseData resp, short version) {
+        if (version < 3) {
+            return;
+        }
+        for (BrokerFeatures.Feature f : BrokerFeatures.all()) {
+            if (version >= 4 || f.minSupported() > 0) {
+                resp.supportedFeatures.add(new ApiVersionsResponseData.SupportedFeatureKey()
+                        .setName(f.name()).setMinVersion(f.minSupported()).setMaxVersion(f.maxSupported()));
+            }
+            if (f.finalized() > 0) {
+                resp.finalizedFeatures.add(new ApiVersionsResponseData.FinalizedFeatureKey()
+                        .setName(f.name()).setMinVersionLevel(f.finalized()).setMaxVersionLevel(f.finalized()));
+            }
+        }
+        resp.finalizedFeaturesEpoch = BrokerFeatures.FINALIZED_EPOCH;
     }
 }

@@ -197,7 +197,13 @@ public final class ProduceHandler implements ApiHandler {
             if (r.errorCode() == LogErrors.KAFKA_STORAGE_ERROR && version < 4) {
                 err = Errors.NOT_LEADER_OR_FOLLOWER; // Produce v0-3 clients do not know KAFKA_STORAGE_ERROR
             }
-            return error(pd.index, err, r.errorMessage(), logStart);
+            ProduceResponseData.PartitionProduceResponse failed = error(pd.index, err, r.errorMessage(), logStart);
+            // Per-record errors (a key-less record on a compacted topic): Kafka's record_errors, Produce v8+.
+            for (dev.runnel.log.AppendResult.RecordError re : r.recordErrors()) {
+                failed.recordErrors.add(new ProduceResponseData.BatchIndexAndErrorMessage()
+                        .setBatchIndex(re.batchIndex()).setBatchIndexErrorMessage(re.message()));
+            }
+            return failed;
         }
         if (!r.duplicate()) {
             meters.produced(size, r.recordCount());
