@@ -10,7 +10,6 @@ import java.net.URL;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.jar.JarFile;
-import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -26,13 +25,13 @@ class JavaClientVersionTest {
     @Test
     void theLoadedKafkaClientsIsTheOneThisRunIsFor() throws Exception {
         String expected = System.getProperty("runnel.kafkaClientsVersion");
-        URL jar = AppInfoParser.class.getProtectionDomain().getCodeSource().getLocation();
+        URL jar = Clients.appInfoParser().getProtectionDomain().getCodeSource().getLocation();
         String jarVersion = versionInsideJar(Path.of(jar.toURI()));
         System.out.println("[compat] " + Clients.describeVersion() + "; classes from " + jar + " (version " + jarVersion + ")");
         assumeTrue(expected != null, "runnel.kafkaClientsVersion is not set (not run through Maven), "
-                + "so there is no expected version to compare " + AppInfoParser.getVersion() + " with");
+                + "so there is no expected version to compare " + Clients.clientsVersion() + " with");
         assertEquals(expected, jarVersion, "version of the kafka-clients jar the client classes come from: " + jar);
-        assertEquals(expected, AppInfoParser.getVersion(),
+        assertEquals(expected, Clients.clientsVersion(),
                 "version the client reports (first kafka/kafka-version.properties on the classpath)");
     }
 

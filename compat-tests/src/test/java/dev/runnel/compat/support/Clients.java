@@ -26,7 +26,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * Stock Java kafka-clients pointed at a {@link Broker}, with timeouts short enough that a broker
@@ -43,8 +42,37 @@ public final class Clients {
 
     /** The kafka-clients version actually loaded, and the one the build meant to load. */
     public static String describeVersion() {
-        return "kafka-clients " + AppInfoParser.getVersion()
+        return "kafka-clients " + clientsVersion()
                 + " (runnel.kafkaClientsVersion=" + System.getProperty("runnel.kafkaClientsVersion") + ")";
+    }
+
+    /**
+     * The version the loaded kafka-clients reports (its AppInfoParser), found by reflection: the class moved to
+     * org.apache.kafka.common.utils.internals in 4.4, and these tests run on 3.9 and 4.4 clients alike.
+     */
+    public static String clientsVersion() {
+        return (String) invokeAppInfo("getVersion");
+    }
+
+    /** Kafka's AppInfoParser class of the loaded kafka-clients, wherever this release keeps it. */
+    public static Class<?> appInfoParser() {
+        for (String name : new String[] {"org.apache.kafka.common.utils.internals.AppInfoParser",
+                "org.apache.kafka.common.utils.AppInfoParser"}) {
+            try {
+                return Class.forName(name);
+            } catch (ClassNotFoundException e) {
+                // try the next location
+            }
+        }
+        throw new IllegalStateException("kafka-clients has no AppInfoParser");
+    }
+
+    private static Object invokeAppInfo(String method) {
+        try {
+            return appInfoParser().getMethod(method).invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static String uniqueTopic(String prefix) {
