@@ -97,7 +97,7 @@ class TopicAdminTest {
         assertEquals("0-2", ranges.get((short) 33), "AlterConfigs");
         assertEquals("0-3", ranges.get((short) 37), "CreatePartitions");
         assertEquals("0-1", ranges.get((short) 44), "IncrementalAlterConfigs");
-        assertEquals("0-1", ranges.get((short) 60), "DescribeCluster");
+        assertEquals("0-2", ranges.get((short) 60), "DescribeCluster");
     }
 
     @Test

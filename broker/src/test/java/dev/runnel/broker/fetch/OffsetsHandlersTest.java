@@ -184,9 +184,9 @@ class OffsetsHandlersTest {
         for (ApiVersionsResponseData.ApiVersion v : resp.apiKeys) {
             ranges.put(v.apiKey, new short[] {v.minVersion, v.maxVersion});
         }
-        assertRange(ranges, 0, 0, 11);
-        assertRange(ranges, 1, 0, 17);
-        assertRange(ranges, 2, 0, 9);
+        assertRange(ranges, 0, 0, 13);
+        assertRange(ranges, 1, 0, 18);
+        assertRange(ranges, 2, 0, 11);
         assertRange(ranges, 22, 0, 5);
         assertRange(ranges, 23, 0, 4);
     }
