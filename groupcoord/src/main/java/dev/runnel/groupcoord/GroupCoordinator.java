@@ -437,7 +437,7 @@ public final class GroupCoordinator {
         Map<String, Map<Integer, Errors>> refused = new HashMap<>();
         TxnOffsetCommitRequestData valid = new TxnOffsetCommitRequestData().setTransactionalId(request.transactionalId)
                 .setGroupId(request.groupId).setProducerId(request.producerId).setProducerEpoch(request.producerEpoch)
-                .setGenerationId(request.generationId).setMemberId(request.memberId).setGroupInstanceId(request.groupInstanceId);
+                .setGenerationIdOrMemberEpoch(request.generationIdOrMemberEpoch).setMemberId(request.memberId).setGroupInstanceId(request.groupInstanceId);
         for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics) {
             TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic kept =
                     new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(t.name);

@@ -761,8 +761,8 @@ public final class GroupCoordinatorShard {
     public CoordinatorResult<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request) {
         ClassicGroup group = groups.get(request.groupId);
         if (group != null) {
-            group.validateTxnOffsetCommit(request.memberId, request.groupInstanceId, request.generationId);
-        } else if (request.generationId >= 0 || (request.memberId != null && !request.memberId.isEmpty())) {
+            group.validateTxnOffsetCommit(request.memberId, request.groupInstanceId, request.generationIdOrMemberEpoch);
+        } else if (request.generationIdOrMemberEpoch >= 0 || (request.memberId != null && !request.memberId.isEmpty())) {
             throw new CoordinatorException(Errors.UNKNOWN_MEMBER_ID, "Group " + request.groupId + " has no member " + request.memberId);
         }
         long now = time.milliseconds();

@@ -18,7 +18,7 @@ class TxnOffsetCommitTest {
 
     private Errors txnCommit(long producerId, String group, String topic, int partition, long offset) {
         TxnOffsetCommitRequestData r = new TxnOffsetCommitRequestData().setTransactionalId("tx").setGroupId(group)
-                .setProducerId(producerId).setProducerEpoch((short) 0).setGenerationId(-1).setMemberId("");
+                .setProducerId(producerId).setProducerEpoch((short) 0).setGenerationIdOrMemberEpoch(-1).setMemberId("");
         r.topics.add(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(topic).setPartitions(new ArrayList<>(List.of(
                 new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(partition).setCommittedOffset(offset)))));
         TxnOffsetCommitResponseData resp = kit.coordinator.commitTransactionalOffsets(ctx(3, "producer"), r).join();
@@ -86,7 +86,7 @@ class TxnOffsetCommitTest {
     void unknownPartitionsAndMembersAreRefused() {
         assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION, txnCommit(7L, "g", "nope", 0, 1));
         TxnOffsetCommitRequestData r = new TxnOffsetCommitRequestData().setTransactionalId("tx").setGroupId("g2")
-                .setProducerId(7L).setProducerEpoch((short) 0).setGenerationId(3).setMemberId("ghost");
+                .setProducerId(7L).setProducerEpoch((short) 0).setGenerationIdOrMemberEpoch(3).setMemberId("ghost");
         r.topics.add(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName("in").setPartitions(new ArrayList<>(List.of(
                 new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(1)))));
         TxnOffsetCommitResponseData resp = kit.coordinator.commitTransactionalOffsets(ctx(3, "producer"), r).join();

@@ -130,10 +130,38 @@ public final class Readable {
         return new ByteBufRecords(slice);
     }
 
-    /** Checks an array count against the remaining bytes (every element takes at least one byte). */
+    /** Kafka 4.4's decoders refuse longer arrays, whatever the frame size. */
+    public static final int MAX_ARRAY_ELEMENTS = 1_000_000;
+    /** Kafka 4.4's decoders refuse more tagged fields in one struct. */
+    public static final int MAX_TAGGED_FIELDS = 10_000;
+
+    /**
+     * Checks an array count against the remaining bytes (every element takes at least one byte) and against
+     * {@link #MAX_ARRAY_ELEMENTS}, before anything is allocated for it.
+     */
     public int checkArrayLength(int count) {
         if (count > buf.readableBytes()) {
             throw new MalformedMessageException("Array of " + count + " elements, but only " + buf.readableBytes() + " bytes remain");
+        }
+        if (count > MAX_ARRAY_ELEMENTS) {
+            throw new MalformedMessageException("Array of " + count + " elements exceeds the maximum allowed size of " + MAX_ARRAY_ELEMENTS);
+        }
+        return count;
+    }
+
+    /**
+     * Checks the tagged-field count of one struct: not negative, not more than the bytes that remain (each takes
+     * at least two), and at most {@link #MAX_TAGGED_FIELDS}.
+     */
+    public int checkTaggedFieldCount(int count) {
+        if (count < 0) {
+            throw new MalformedMessageException("Invalid negative number of tagged fields " + count);
+        }
+        if (count > buf.readableBytes()) {
+            throw new MalformedMessageException("Tried to read " + count + " tagged fields, but only " + buf.readableBytes() + " bytes remain");
+        }
+        if (count > MAX_TAGGED_FIELDS) {
+            throw new MalformedMessageException("Tried to read " + count + " tagged fields, which exceeds the maximum allowed count of " + MAX_TAGGED_FIELDS);
         }
         return count;
     }

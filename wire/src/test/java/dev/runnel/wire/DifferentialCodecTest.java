@@ -9,9 +9,13 @@ import dev.runnel.wire.message.ApiKeys;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +24,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
-import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -30,11 +32,92 @@ import org.junit.jupiter.api.TestFactory;
  * Our generated classes against kafka-clients' own: for every message and every version, random messages
  * written by us must be read by Kafka, and Kafka's re-serialization must be byte-identical to ours; our
  * reader must accept exactly what Kafka's accepts (nulls included) and read back an equal message.
+ *
+ * <p>Our classes join two schema sets (wire-generator's SchemaMerger), so each version is checked against the
+ * kafka-clients release that still describes it: the current one (4.4) where it has the version, else the legacy
+ * one (3.9) for the versions 4.x removed. Both jars have the same package names, so each is loaded in a class
+ * loader of its own (copied to target/kafka-clients-jars by the pom).
  */
 class DifferentialCodecTest {
     private static final int MESSAGES_PER_VERSION = 12;
     private static final String OURS = "dev.runnel.wire.message.";
     private static final String KAFKAS = "org.apache.kafka.common.message.";
+    private static final KafkaRelease CURRENT = KafkaRelease.load("kafka-clients-current.jar");
+    private static final KafkaRelease LEGACY = KafkaRelease.load("kafka-clients-legacy.jar");
+
+    /** One kafka-clients jar in an isolated class loader, used through reflection. */
+    record KafkaRelease(ClassLoader loader) {
+        static KafkaRelease load(String jar) {
+            Path path = Path.of("target/kafka-clients-jars", jar);
+            assertTrue(Files.isRegularFile(path), path + " missing: run the build through Maven (process-test-resources)");
+            try {
+                return new KafkaRelease(new URLClassLoader(new URL[] {path.toUri().toURL()}, new Slf4jOnly()));
+            } catch (java.net.MalformedURLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Parent of the isolated loaders: the JDK plus the test class path's slf4j (kafka-clients logs through it). */
+        private static final class Slf4jOnly extends ClassLoader {
+            Slf4jOnly() {
+                super(ClassLoader.getPlatformClassLoader());
+            }
+
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (name.startsWith("org.slf4j.")) {
+                    return DifferentialCodecTest.class.getClassLoader().loadClass(name);
+                }
+                throw new ClassNotFoundException(name);
+            }
+        }
+
+        Class<?> cls(String name) throws ClassNotFoundException {
+            return Class.forName(name, true, loader);
+        }
+
+        /** Kafka's message class of this name, when it describes {@code version}; else null. */
+        Class<?> messageFor(String name, short version) throws Exception {
+            Class<?> c;
+            try {
+                c = cls(KAFKAS + name);
+            } catch (ClassNotFoundException e) {
+                return null;
+            }
+            short lo = c.getField("LOWEST_SUPPORTED_VERSION").getShort(null);
+            short hi = c.getField("HIGHEST_SUPPORTED_VERSION").getShort(null);
+            return version >= lo && version <= hi ? c : null;
+        }
+
+        Object read(Class<?> kafkas, byte[] bytes, short version) throws Exception {
+            Object accessor = cls("org.apache.kafka.common.protocol.ByteBufferAccessor").getConstructor(ByteBuffer.class)
+                    .newInstance(ByteBuffer.wrap(bytes));
+            return kafkas.getConstructor(cls("org.apache.kafka.common.protocol.Readable"), short.class).newInstance(accessor, version);
+        }
+
+        byte[] write(Object message, short version) throws Exception {
+            Class<?> cacheClass = cls("org.apache.kafka.common.protocol.ObjectSerializationCache");
+            Object cache = cacheClass.getConstructor().newInstance();
+            Class<?> messageIface = cls("org.apache.kafka.common.protocol.Message");
+            int size = (int) messageIface.getMethod("size", cacheClass, short.class).invoke(message, cache, version);
+            ByteBuffer kb = ByteBuffer.allocate(size);
+            Object accessor = cls("org.apache.kafka.common.protocol.ByteBufferAccessor").getConstructor(ByteBuffer.class).newInstance(kb);
+            messageIface.getMethod("write", cls("org.apache.kafka.common.protocol.Writable"), cacheClass, short.class)
+                    .invoke(message, accessor, cache, version);
+            return kb.array();
+        }
+
+        /** Kafka's ApiKeys constant for this id, or null. */
+        Object apiKey(int id) throws Exception {
+            Class<?> keys = cls("org.apache.kafka.common.protocol.ApiKeys");
+            Method forId = keys.getMethod("forId", int.class);
+            try {
+                return forId.invoke(null, id);
+            } catch (InvocationTargetException e) {
+                return null; // an id this release does not know
+            }
+        }
+    }
 
     @TestFactory
     Stream<DynamicTest> everyMessageEveryVersion() throws Exception {
@@ -53,26 +136,28 @@ class DifferentialCodecTest {
 
     private void checkMessage(String name) throws Exception {
         Class<?> ours = Class.forName(OURS + name);
-        Class<?> kafkas;
-        try {
-            kafkas = Class.forName(KAFKAS + name);
-        } catch (ClassNotFoundException e) {
-            fail("kafka-clients has no " + name);
-            return;
-        }
         short lo = ours.getField("LOWEST_SUPPORTED_VERSION").getShort(null);
         short hi = ours.getField("HIGHEST_SUPPORTED_VERSION").getShort(null);
         Random random = new Random(name.hashCode());
         for (short v = lo; v <= hi; v++) {
+            KafkaRelease release = CURRENT;
+            Class<?> kafkas = CURRENT.messageFor(name, v);
+            if (kafkas == null) {
+                release = LEGACY;
+                kafkas = LEGACY.messageFor(name, v);
+            }
+            if (kafkas == null) {
+                fail("neither kafka-clients release describes " + name + " v" + v);
+            }
             for (int i = 0; i < MESSAGES_PER_VERSION; i++) {
                 boolean withNulls = i % 3 == 2;
                 Message msg = (Message) randomStruct(ours, random, 0, withNulls);
-                checkOne(msg, kafkas, v, withNulls);
+                checkOne(msg, release, kafkas, v, withNulls);
             }
         }
     }
 
-    private void checkOne(Message msg, Class<?> kafkas, short version, boolean withNulls) throws Exception {
+    private void checkOne(Message msg, KafkaRelease release, Class<?> kafkas, short version, boolean withNulls) throws Exception {
         ByteBuf buf = Unpooled.buffer();
         try {
             msg.write(new ByteBufWritable(buf), version);
@@ -87,9 +172,8 @@ class DifferentialCodecTest {
 
         Object kafkaMsg;
         try {
-            kafkaMsg = kafkas.getConstructor(org.apache.kafka.common.protocol.Readable.class, short.class)
-                    .newInstance(new ByteBufferAccessor(ByteBuffer.wrap(oursBytes)), version);
-        } catch (java.lang.reflect.InvocationTargetException e) {
+            kafkaMsg = release.read(kafkas, oursBytes, version);
+        } catch (InvocationTargetException e) {
             if (!withNulls) {
                 throw new AssertionError("Kafka could not read our " + msg.getClass().getSimpleName() + " v" + version + ": " + msg, e.getCause());
             }
@@ -103,15 +187,11 @@ class DifferentialCodecTest {
             }
             return;
         }
-        org.apache.kafka.common.protocol.Message km = (org.apache.kafka.common.protocol.Message) kafkaMsg;
-        ObjectSerializationCache cache = new ObjectSerializationCache();
-        int size = km.size(cache, version);
-        ByteBuffer kb = ByteBuffer.allocate(size);
-        km.write(new ByteBufferAccessor(kb), cache, version);
-        assertArrayEquals(oursBytes, kb.array(), () -> "bytes differ for " + msg.getClass().getSimpleName() + " v" + version + ": " + msg);
+        byte[] kafkaBytes = release.write(kafkaMsg, version);
+        assertArrayEquals(oursBytes, kafkaBytes, () -> "bytes differ for " + msg.getClass().getSimpleName() + " v" + version + ": " + msg);
 
         Message back = msg.getClass().getConstructor().newInstance();
-        Readable in = new Readable(Unpooled.wrappedBuffer(kb.array()));
+        Readable in = new Readable(Unpooled.wrappedBuffer(kafkaBytes));
         back.read(in, version);
         assertEquals(0, in.remaining(), "unread bytes");
         ByteBuf again = Unpooled.buffer();
@@ -189,14 +269,42 @@ class DifferentialCodecTest {
     }
 
     @Test
-    void apiKeysTableMatchesKafka() {
+    void apiKeysTableMatchesKafka() throws Exception {
         for (ApiKeys k : ApiKeys.values()) {
-            org.apache.kafka.common.protocol.ApiKeys theirs = org.apache.kafka.common.protocol.ApiKeys.forId(k.id);
-            assertEquals(theirs.name, k.title, "title of " + k);
+            Object current = CURRENT.apiKey(k.id);
+            if (current != null && (short) current.getClass().getMethod("latestVersion").invoke(current) < 0) {
+                current = null; // an API 4.x removed but still lists without versions (LeaderAndIsr, ...)
+            }
+            Object legacy = LEGACY.apiKey(k.id);
+            Object titled = current != null ? current : legacy;
+            assertTrue(titled != null, "no kafka-clients release knows " + k);
+            assertEquals(titled.getClass().getField("name").get(titled), k.title, "title of " + k);
+            if (current != null) {
+                // the top of the range and its stability come from the current release
+                Method latest = current.getClass().getMethod("latestVersion", boolean.class);
+                assertEquals((short) latest.invoke(current, true), k.highestVersion, "highest version of " + k);
+                assertEquals((short) latest.invoke(current, false) < k.highestVersion, k.latestVersionUnstable, "unstable flag of " + k);
+            }
             for (short v = k.lowestVersion; v <= k.highestVersion; v++) {
-                assertEquals(theirs.requestHeaderVersion(v), k.requestHeaderVersion(v), k + " request header v" + v);
-                assertEquals(theirs.responseHeaderVersion(v), k.responseHeaderVersion(v), k + " response header v" + v);
+                Object theirs = current != null && (short) current.getClass().getMethod("oldestVersion").invoke(current) <= v ? current : legacy;
+                Method req = theirs.getClass().getMethod("requestHeaderVersion", short.class);
+                Method resp = theirs.getClass().getMethod("responseHeaderVersion", short.class);
+                assertEquals((short) req.invoke(theirs, v), k.requestHeaderVersion(v), k + " request header v" + v);
+                assertEquals((short) resp.invoke(theirs, v), k.responseHeaderVersion(v), k + " response header v" + v);
             }
         }
+    }
+
+    @Test
+    void everyVersionOfBothReleasesIsGenerated() throws Exception {
+        // the join covers 4.4's ranges and 3.9's removed low versions, e.g. Produce 0-13 and ListOffsets 0-11
+        assertEquals(0, ApiKeys.PRODUCE.lowestVersion);
+        assertEquals(13, ApiKeys.PRODUCE.highestVersion);
+        assertEquals(0, ApiKeys.FETCH.lowestVersion);
+        assertEquals(18, ApiKeys.FETCH.highestVersion);
+        assertEquals(0, ApiKeys.LIST_OFFSETS.lowestVersion);
+        assertEquals(11, ApiKeys.LIST_OFFSETS.highestVersion);
+        assertEquals(0, ApiKeys.OFFSET_COMMIT.lowestVersion);
+        assertEquals("ListConfigResources", ApiKeys.forId(74).title);
     }
 }

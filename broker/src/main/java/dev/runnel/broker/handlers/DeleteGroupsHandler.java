@@ -10,7 +10,9 @@ import dev.runnel.wire.message.DeleteGroupsRequestData;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * DeleteGroups (42), v0-2: deletes empty groups and their offsets (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND otherwise).
+ * DeleteGroups (42), v0-3: deletes empty groups and their offsets (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND otherwise).
+ * v3 adds a per-group ErrorMessage, which Kafka 4.4 fills for its streams-topology plugin failures
+ * (GROUP_DELETION_FAILED); there is no such plugin here, so it stays null as in Kafka without one.
  * The semantics live in {@link GroupCoordinator} (runnel-groupcoord); this adapts it to the network.
  */
 public final class DeleteGroupsHandler implements ApiHandler {
@@ -31,7 +33,7 @@ public final class DeleteGroupsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 2;
+        return 3;
     }
 
     @Override

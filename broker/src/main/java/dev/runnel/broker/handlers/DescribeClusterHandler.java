@@ -10,10 +10,11 @@ import dev.runnel.wire.message.DescribeClusterResponseData;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * DescribeCluster (60), v0-1: this node as the only broker and the controller, with the cluster id. v1 asks for
+ * DescribeCluster (60), v0-2: this node as the only broker and the controller, with the cluster id. v1 asks for
  * an endpoint type: BROKER (1) is what this listener is; CONTROLLER (2) gets MISMATCHED_ENDPOINT_TYPE and any
  * other value UNSUPPORTED_ENDPOINT_TYPE, with Kafka's messages. There is no authorizer, so when asked the
- * authorized cluster operations are all of them, as Kafka reports without an authorizer.
+ * authorized cluster operations are all of them, as Kafka reports without an authorizer. v2 can ask for the
+ * fenced brokers too (IncludeFencedBrokers), each with IsFenced.
  */
 public final class DescribeClusterHandler implements ApiHandler {
     private static final byte BROKER_ENDPOINT = 1;
@@ -29,7 +30,7 @@ public final class DescribeClusterHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 1;
+        return 2;
     }
 
     @Override
@@ -60,11 +61,15 @@ public final class DescribeClusterHandler implements ApiHandler {
         if (broker.cluster() != null) {
             dev.runnel.broker.cluster.ClusterNode cluster = broker.cluster();
             resp.controllerId = cluster.controllerIdForClients();
-            for (dev.runnel.metadata.image.BrokerRegistration b : cluster.liveBrokers()) {
+            // v2 (KIP-1073): IncludeFencedBrokers lists the fenced brokers too, each marked IsFenced.
+            boolean withFenced = ctx.apiVersion() >= 2 && req.includeFencedBrokers;
+            java.util.Collection<dev.runnel.metadata.image.BrokerRegistration> listed =
+                    withFenced ? cluster.image().brokers().values() : cluster.liveBrokers();
+            for (dev.runnel.metadata.image.BrokerRegistration b : listed) {
                 dev.runnel.metadata.image.BrokerRegistration.Endpoint e = cluster.endpoint(b);
                 if (e != null) {
                     resp.brokers.add(new DescribeClusterResponseData.DescribeClusterBroker().setBrokerId(b.id()).setHost(e.host())
-                            .setPort(e.port()).setRack(b.rack().isEmpty() ? null : b.rack()));
+                            .setPort(e.port()).setRack(b.rack().isEmpty() ? null : b.rack()).setIsFenced(b.fenced()));
                 }
             }
             if (req.includeClusterAuthorizedOperations) {

@@ -20,9 +20,10 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * DescribeLogDirs (35), v0-4: {@code kafka-log-dirs --describe}. The node's log directory with every replica it
+ * DescribeLogDirs (35), v0-5: {@code kafka-log-dirs --describe}. The node's log directory with every replica it
  * holds (all partitions, or those asked for): size in bytes, and the offset lag as Kafka reports it (the high
- * watermark minus the log end offset, never negative); v4 adds the directory's total and usable bytes. In a cluster
+ * watermark minus the log end offset, never negative); v4 adds the directory's total and usable bytes;
+ * v5 adds IsCordoned (KIP-1066's cordoned log directories), always false: no directory is ever cordoned here. In a cluster
  * only the partitions this node is a replica of are listed.
  */
 public final class DescribeLogDirsHandler implements ApiHandler {
@@ -33,7 +34,7 @@ public final class DescribeLogDirsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 4;
+        return 5;
     }
 
     @Override

@@ -54,7 +54,9 @@ public final class FetchHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 17;
+        // v18 adds a follower's tagged HighWatermark per partition (KIP-1166), which lets a Kafka leader answer a
+        // follower early when its high watermark is behind; it is ignorable and not used here.
+        return 18;
     }
 
     private final FetchSessionCache sessions;

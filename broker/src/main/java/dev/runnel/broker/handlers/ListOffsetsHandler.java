@@ -22,16 +22,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ListOffsets (2), versions 0-9: offsets by timestamp, as Kafka's ReplicaManager.fetchOffset.
+ * ListOffsets (2), versions 0-11: offsets by timestamp, as Kafka's ReplicaManager.fetchOffset.
  * <ul>
  *   <li>-1 (latest): the high watermark (what consumers may read; = last stable offset, no transactions)</li>
  *   <li>-2 (earliest) and -4 (earliest local, v8+): the log start offset</li>
  *   <li>-3 (max timestamp, v7+): the record with the largest timestamp; offset -1 on an empty log</li>
- *   <li>-5 (latest tiered, v9+): -1, there is no tiered storage</li>
+ *   <li>-5 (latest tiered, v9+) and -6 (earliest pending upload, v11+, KIP-1023): offset -1, timestamp -1,
+ *       leader epoch -1, as Kafka's UnifiedLog answers for a topic without tiered storage</li>
  *   <li>a timestamp &gt;= 0: the first record whose timestamp is &gt;= it, or offset -1 and timestamp -1</li>
  * </ul>
  * Special timestamps the request version does not know get UNSUPPORTED_VERSION, a partition named twice
  * INVALID_REQUEST, and a current leader epoch other than ours FENCED_LEADER_EPOCH/UNKNOWN_LEADER_EPOCH.
+ * v10's TimeoutMs bounds Kafka's asynchronous remote-storage lookups (KIP-1075); every lookup here is local
+ * and answered at once, so it has nothing to bound.
  * Version 0 answers with the old offsets array ({@code max_num_offsets}); Kafka builds that from segment
  * modification times, we answer it from the same lookups as v1+ (latest, earliest, or the offset for the
  * timestamp), which is what the clients that still use it (librdkafka without ApiVersions) ask for.
@@ -44,6 +47,7 @@ public final class ListOffsetsHandler implements ApiHandler {
     static final long MAX_TIMESTAMP = -3L;
     static final long EARLIEST_LOCAL = -4L;
     static final long LATEST_TIERED = -5L;
+    static final long EARLIEST_PENDING_UPLOAD = -6L;
 
     @Override
     public ApiKeys api() {
@@ -52,7 +56,7 @@ public final class ListOffsetsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 9;
+        return 11;
     }
 
     @Override
@@ -124,6 +128,9 @@ public final class ListOffsetsHandler implements ApiHandler {
         if (ts == LATEST_TIERED) {
             return version < 9;
         }
+        if (ts == EARLIEST_PENDING_UPLOAD) {
+            return version < 11;
+        }
         return true;
     }
 
@@ -141,7 +148,7 @@ public final class ListOffsetsHandler implements ApiHandler {
             return error(lp.partitionIndex, lp.currentLeaderEpoch < p.leaderEpoch() ? Errors.FENCED_LEADER_EPOCH
                     : Errors.UNKNOWN_LEADER_EPOCH);
         }
-        if (ts == LATEST_TIERED) {
+        if (ts == LATEST_TIERED || ts == EARLIEST_PENDING_UPLOAD) {
             // Kafka without remote storage: offset -1, timestamp -1, epoch -1
             return ok(lp.partitionIndex, -1L, -1L, -1);
         }

@@ -31,13 +31,28 @@ public final class ListTransactionsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 1;
+        return 2;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         ListTransactionsRequestData req = (ListTransactionsRequestData) request;
         long duration = ctx.apiVersion() >= 1 ? req.durationFilter : -1L;
-        return CompletableFuture.completedFuture(coordinator.list(req.stateFilters, req.producerIdFilters, duration));
+        // v2 (KIP-1152): only the transactional ids the whole pattern matches; null or empty means no filter.
+        java.util.regex.Pattern pattern = null;
+        if (ctx.apiVersion() >= 2 && req.transactionalIdPattern != null && !req.transactionalIdPattern.isEmpty()) {
+            try {
+                pattern = java.util.regex.Pattern.compile(req.transactionalIdPattern);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                return CompletableFuture.completedFuture(new dev.runnel.wire.message.ListTransactionsResponseData()
+                        .setErrorCode(dev.runnel.wire.Errors.INVALID_REGULAR_EXPRESSION.code()));
+            }
+        }
+        var resp = coordinator.list(req.stateFilters, req.producerIdFilters, duration);
+        if (pattern != null) {
+            java.util.regex.Pattern p = pattern;
+            resp.transactionStates.removeIf(t -> !p.matcher(t.transactionalId).matches());
+        }
+        return CompletableFuture.completedFuture(resp);
     }
 }

@@ -30,7 +30,9 @@ public final class MetadataHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 12;
+        // v13 adds a top-level ErrorCode (KIP-1102: REBOOTSTRAP_REQUIRED); like Kafka's broker, this one has no
+        // reason to set it and answers 0.
+        return 13;
     }
 
     @Override

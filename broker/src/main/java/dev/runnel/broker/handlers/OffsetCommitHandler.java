@@ -35,13 +35,23 @@ public final class OffsetCommitHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 9;
+        return 10;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         OffsetCommitRequestData req = (OffsetCommitRequestData) request;
-        CompletableFuture<OffsetCommitResponseData> committed = groups.commitOffsets(GroupsService.context(ctx), req);
+        CompletableFuture<OffsetCommitResponseData> committed;
+        if (ctx.apiVersion() >= OffsetTopicIds.FIRST_ID_VERSION) {
+            var topics = ctx.broker().topics();
+            var unknown = OffsetTopicIds.resolveCommit(topics, req);
+            committed = groups.commitOffsets(GroupsService.context(ctx), req).thenApply(resp -> {
+                OffsetTopicIds.completeCommit(topics, resp, unknown);
+                return resp;
+            });
+        } else {
+            committed = groups.commitOffsets(GroupsService.context(ctx), req);
+        }
         if (ctx.broker().cluster() == null) {
             return committed.thenApply(r -> r);
         }

@@ -32,11 +32,20 @@ public final class OffsetFetchHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 9;
+        return 10;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
-        return groups.fetchOffsets(GroupsService.context(ctx), (OffsetFetchRequestData) request).thenApply(r -> r);
+        OffsetFetchRequestData req = (OffsetFetchRequestData) request;
+        if (ctx.apiVersion() < OffsetTopicIds.FIRST_ID_VERSION) {
+            return groups.fetchOffsets(GroupsService.context(ctx), req).thenApply(r -> r);
+        }
+        var topics = ctx.broker().topics();
+        var unknown = OffsetTopicIds.resolveFetch(topics, req);
+        return groups.fetchOffsets(GroupsService.context(ctx), req).thenApply(resp -> {
+            OffsetTopicIds.completeFetch(topics, req, resp, unknown);
+            return resp;
+        });
     }
 }

@@ -28,9 +28,10 @@ public final class PartitionReassignmentsHandlers {
             return ApiKeys.ALTER_PARTITION_REASSIGNMENTS;
         }
 
+        /** v1 adds AllowReplicationFactorChange (false: a target with another replica count is refused). */
         @Override
         public short highestVersion() {
-            return 0;
+            return 1;
         }
 
         @Override

@@ -26,7 +26,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Produce (0): appends each partition's record batch to its log and answers with the offsets.
  * <p>
- * Versions 0-11 are advertised, as Kafka 3.9 does. Produce v0-2 carry legacy (magic 0/1) message sets from
+ * Versions 0-13 are advertised, as Kafka 4.4 does (it still advertises v0 too, for librdkafka before 2.11.1).
+ * v12 is v11 for non-transactional data; a client only uses it for transactional data with transactions V2
+ * (KIP-890), which needs the transaction.version feature at 2: this broker does not advertise that feature, so
+ * a Kafka 4.x producer keeps transactional data on v11. v13 addresses topics by id (KIP-516): an id no topic
+ * has is answered with UNKNOWN_TOPIC_ID for each of its partitions. Produce v0-2 carry legacy (magic 0/1) message sets from
  * clients before Kafka 0.11: they are validated and converted to one RecordBatch v2 before the log sees them
  * ({@link LegacyProduce}), as Kafka 3.x does with log format v2.
  * <p>
@@ -53,7 +57,7 @@ public final class ProduceHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 11;
+        return 13;
     }
 
     @Override
@@ -80,17 +84,20 @@ public final class ProduceHandler implements ApiHandler {
             boolean acksValid = acks == 0 || acks == 1 || acks == -1;
             boolean internalAllowed = ADMIN_CLIENT_ID.equals(ctx.clientId());
             for (ProduceRequestData.TopicProduceData td : req.topicData) {
+                boolean byId = version >= 13;
+                Topic topic = byId ? topics.get(td.topicId) : topics.get(td.name);
+                // v13 writes only the id; the name stays set (not sent) for the leader hints below.
                 ProduceResponseData.TopicProduceResponse tr = new ProduceResponseData.TopicProduceResponse()
-                        .setName(td.name);
+                        .setName(byId && topic != null ? topic.name() : td.name).setTopicId(td.topicId);
                 tr.partitionResponses = new ArrayList<>(td.partitionData.size());
-                Topic topic = topics.get(td.name);
+                String topicName = topic != null ? topic.name() : byId ? td.topicId.toString() : td.name;
                 BrokerMetrics.TopicMeters meters = topic == null ? null : ctx.broker().metrics().topic(topic.name());
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                     dev.runnel.broker.txn.TxnProduceGate.Refusal refusal = refused.get(pd);
-                    ProduceResponseData.PartitionProduceResponse pr = refusal != null
-                            ? error(pd.index, refusal.error(), refusal.message(), -1L)
-                            : produce(ctx, version, acksValid, internalAllowed, topic, td.name, pd, req.transactionalId,
-                                    meters, acks);
+                    ProduceResponseData.PartitionProduceResponse pr = byId && topic == null
+                            ? error(pd.index, Errors.UNKNOWN_TOPIC_ID, null, -1L)
+                            : refusal != null ? error(pd.index, refusal.error(), refusal.message(), -1L)
+                            : produce(ctx, version, acksValid, internalAllowed, topic, topicName, pd, req.transactionalId, meters, acks);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);
                     Partition partition = topic == null ? null : topic.partition(pd.index);
@@ -221,7 +228,8 @@ public final class ProduceHandler implements ApiHandler {
 
     private static void fillAll(ProduceRequestData req, ProduceResponseData resp, Errors e, String message) {
         for (ProduceRequestData.TopicProduceData td : req.topicData) {
-            ProduceResponseData.TopicProduceResponse tr = new ProduceResponseData.TopicProduceResponse().setName(td.name);
+            ProduceResponseData.TopicProduceResponse tr = new ProduceResponseData.TopicProduceResponse().setName(td.name)
+                    .setTopicId(td.topicId);
             for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                 tr.partitionResponses.add(error(pd.index, e, message, -1L));
             }

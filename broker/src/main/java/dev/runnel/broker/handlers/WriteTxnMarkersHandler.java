@@ -12,8 +12,10 @@ import dev.runnel.wire.message.WriteTxnMarkersResponseData;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * WriteTxnMarkers (27), v0-1: a transaction coordinator (on another broker) asks this leader to append COMMIT or
+ * WriteTxnMarkers (27), v0-2: a transaction coordinator (on another broker) asks this leader to append COMMIT or
  * ABORT markers to partitions; one error per partition (NOT_LEADER_OR_FOLLOWER when this node does not lead it).
+ * v2 tells the marker's transaction version (KIP-1228); this broker runs transactions V1 only (transaction.version
+ * is not advertised), so the markers it is sent are V1 markers and the field is not consulted.
  */
 public final class WriteTxnMarkersHandler implements ApiHandler {
     private final MarkerWriter markers;
@@ -33,7 +35,7 @@ public final class WriteTxnMarkersHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 1;
+        return 2;
     }
 
     @Override

@@ -72,7 +72,8 @@ public final class TxnProduceGate {
         Map<Long, Map<Short, List<ProduceRequestData.PartitionProduceData>>> byProducer = new LinkedHashMap<>();
         Map<ProduceRequestData.PartitionProduceData, TxnPartition> names = new IdentityHashMap<>();
         for (ProduceRequestData.TopicProduceData td : req.topicData) {
-            Topic topic = td.name == null ? null : broker.topics().get(td.name);
+            // Produce v13 names topics by id only
+            Topic topic = td.name != null ? broker.topics().get(td.name) : td.topicId != null ? broker.topics().get(td.topicId) : null;
             for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                 Partition partition = topic == null ? null : topic.partition(pd.index);
                 if (partition == null || !partition.isLeader() || !(pd.records instanceof ByteBufRecords br)) {
@@ -91,7 +92,7 @@ public final class TxnProduceGate {
                     continue; // added already: its first batch of this transaction is in the log
                 }
                 byProducer.computeIfAbsent(pid, x -> new LinkedHashMap<>()).computeIfAbsent(epoch, x -> new ArrayList<>()).add(pd);
-                names.put(pd, new TxnPartition(td.name, pd.index));
+                names.put(pd, new TxnPartition(topic.name(), pd.index));
             }
         }
         if (byProducer.isEmpty()) {

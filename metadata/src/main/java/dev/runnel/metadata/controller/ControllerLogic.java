@@ -307,6 +307,12 @@ public final class ControllerLogic {
                     rp.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage(bad);
                     continue;
                 }
+                if (!req.allowReplicationFactorChange && target.size() != original.size()) {
+                    // AlterPartitionReassignments v1: the caller forbade replication factor changes.
+                    rp.setErrorCode(Errors.INVALID_REPLICATION_FACTOR.code()).setErrorMessage("The replication factor is changed from "
+                            + original.size() + " to " + target.size());
+                    continue;
+                }
                 List<Integer> adding = target.stream().filter(r -> !original.contains(r)).toList();
                 List<Integer> removing = original.stream().filter(r -> !target.contains(r)).toList();
                 if (adding.isEmpty()) {

@@ -36,11 +36,12 @@ public final class MessageGenerator {
         Files.createDirectories(outDir);
         ObjectMapper mapper = new ObjectMapper();
         mapper.enable(JsonParser.Feature.ALLOW_COMMENTS);
-        List<MessageSpec> specs = new ArrayList<>();
-        try (Stream<Path> files = Files.list(schemaDir)) {
-            for (Path p : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-                specs.add(MessageSpec.parse(mapper.readTree(p.toFile())));
-            }
+        Map<String, MessageSpec> current = readSchemas(mapper, schemaDir);
+        List<MessageSpec> specs;
+        if (args.length > 3) {
+            specs = SchemaMerger.merge(readSchemas(mapper, Path.of(args[3])), current);
+        } else {
+            specs = new ArrayList<>(current.values());
         }
         for (MessageSpec spec : specs) {
             String code = new ClassWriter(pkg, spec).generate();
@@ -48,6 +49,17 @@ public final class MessageGenerator {
         }
         Files.writeString(outDir.resolve("ApiKeys.java"), apiKeys(pkg, specs), StandardCharsets.UTF_8);
         System.out.println("runnel wire generator: " + specs.size() + " schemas -> " + outDir);
+    }
+
+    /** Every schema of a directory, by file name (sorted). */
+    static Map<String, MessageSpec> readSchemas(ObjectMapper mapper, Path dir) throws IOException {
+        Map<String, MessageSpec> specs = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                specs.put(p.getFileName().toString(), MessageSpec.parse(mapper.readTree(p.toFile())));
+            }
+        }
+        return specs;
     }
 
     // ---------------------------------------------------------------- model
@@ -80,6 +92,20 @@ public final class MessageGenerator {
 
         boolean contains(int v) {
             return v >= lo && v <= hi;
+        }
+
+        /** The union of two ranges that touch or overlap (an empty side is ignored). */
+        Versions union(Versions o) {
+            if (empty()) {
+                return o;
+            }
+            if (o.empty()) {
+                return this;
+            }
+            if (Math.max(lo, o.lo) > Math.min(hi, o.hi) + 1) {
+                throw new IllegalStateException("cannot join the disjoint version ranges " + this + " and " + o);
+            }
+            return new Versions(Math.min(lo, o.lo), Math.max(hi, o.hi));
         }
 
         Versions intersect(Versions o) {
@@ -159,7 +185,9 @@ public final class MessageGenerator {
                        List<FieldSpec> fields, List<StructSpec> commonStructs, boolean latestVersionUnstable) {
         static MessageSpec parse(JsonNode n) {
             List<FieldSpec> fields = new ArrayList<>();
-            n.get("fields").forEach(f -> fields.add(FieldSpec.parse(f)));
+            if (n.has("fields")) {
+                n.get("fields").forEach(f -> fields.add(FieldSpec.parse(f)));
+            }
             List<StructSpec> common = new ArrayList<>();
             if (n.has("commonStructs")) {
                 for (JsonNode c : n.get("commonStructs")) {
@@ -296,7 +324,7 @@ public final class MessageGenerator {
             }
             List<FieldSpec> tagged = taggedFields(fields);
             line(d + 1, "if (" + spec.flexibleVersions().test() + ") {");
-            line(d + 2, "int numTagged = in.readUnsignedVarint();");
+            line(d + 2, "int numTagged = in.checkTaggedFieldCount(in.readUnsignedVarint());");
             line(d + 2, "for (int i = 0; i < numTagged; i++) {");
             line(d + 3, "int tag = in.readUnsignedVarint();");
             line(d + 3, "int size = in.readUnsignedVarint();");
