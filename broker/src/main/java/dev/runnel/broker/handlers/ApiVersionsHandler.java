@@ -60,7 +60,15 @@ public final class ApiVersionsHandler implements ApiHandler {
                     .setMaxVersion(h.highestVersion()));
         }
         resp.apiKeys.sort((a, b) -> Short.compare(a.apiKey, b.apiKey));
-        resp.finalizedFeaturesEpoch = -1;
+        // transaction.version: Kafka 4.x clients use transactions V2 (KIP-890) when it is finalized at 2
+        short txnVersion = dev.runnel.broker.txn.TransactionsV2.level(broker);
+        resp.supportedFeatures.add(new ApiVersionsResponseData.SupportedFeatureKey()
+                .setName(dev.runnel.broker.txn.TransactionsV2.FEATURE).setMinVersion((short) 0)
+                .setMaxVersion(dev.runnel.broker.txn.TransactionsV2.MAX_LEVEL));
+        resp.finalizedFeatures.add(new ApiVersionsResponseData.FinalizedFeatureKey()
+                .setName(dev.runnel.broker.txn.TransactionsV2.FEATURE).setMinVersionLevel(txnVersion)
+                .setMaxVersionLevel(txnVersion));
+        resp.finalizedFeaturesEpoch = 1;
         return resp;
     }
 }

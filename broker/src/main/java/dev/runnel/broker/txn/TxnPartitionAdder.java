@@ -31,6 +31,9 @@ import java.util.concurrent.Executors;
  */
 public final class TxnPartitionAdder {
     private static final int REQUEST_TIMEOUT_MS = 30_000;
+    /** Kafka's add.partitions.to.txn.retry.backoff.ms and add.partitions.to.txn.retry.backoff.max.ms defaults. */
+    public static final long RETRY_BACKOFF_MS = 20;
+    public static final long RETRY_MAX_MS = 100;
     private static final Map<Broker, TxnPartitionAdder> ADDERS = new WeakHashMap<>();
 
     private final Broker broker;
@@ -67,6 +70,31 @@ public final class TxnPartitionAdder {
         }
         int leader = reg.leader();
         return CompletableFuture.supplyAsync(() -> send(leader, transactionalId, producerId, producerEpoch, partitions), senders);
+    }
+
+    /**
+     * As {@link #add}, retrying CONCURRENT_TRANSACTIONS (the previous transaction's markers still going out) every
+     * {@link #RETRY_BACKOFF_MS} until {@code deadlineNanos} ({@link System#nanoTime()}).
+     */
+    public CompletableFuture<Errors> addRetrying(String transactionalId, long producerId, short producerEpoch,
+                                                 Collection<TxnPartition> partitions, long deadlineNanos) {
+        return add(transactionalId, producerId, producerEpoch, partitions)
+                .exceptionally(t -> Errors.UNKNOWN_SERVER_ERROR)
+                .thenCompose(e -> {
+                    if (e != Errors.CONCURRENT_TRANSACTIONS || System.nanoTime() - deadlineNanos >= 0) {
+                        return CompletableFuture.completedFuture(e);
+                    }
+                    CompletableFuture<Void> later = new CompletableFuture<>();
+                    broker.timer().newTimeout(t -> later.complete(null), RETRY_BACKOFF_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return later.thenCompose(v -> addRetrying(transactionalId, producerId, producerEpoch, partitions, deadlineNanos));
+                });
+    }
+
+    /** As {@link #addRetrying} with Kafka's retry time from now. */
+    public CompletableFuture<Errors> addRetrying(String transactionalId, long producerId, short producerEpoch,
+                                                 Collection<TxnPartition> partitions) {
+        return addRetrying(transactionalId, producerId, producerEpoch, partitions,
+                System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MS));
     }
 
     private Errors send(int nodeId, String transactionalId, long producerId, short producerEpoch,

@@ -36,8 +36,6 @@ import java.util.function.Function;
  */
 public final class TxnProduceGate {
     private static final AttributeKey<CompletableFuture<Void>> TAIL = AttributeKey.valueOf("runnel.txnProduceTail");
-    static final long RETRY_BACKOFF_MS = 20;
-    static final long RETRY_MAX_MS = 100;
 
     /** What the coordinator said about one partition of the request. */
     public record Refusal(Errors error, String message) {
@@ -60,7 +58,8 @@ public final class TxnProduceGate {
         }
         CompletableFuture<Void> after = previous == null ? CompletableFuture.completedFuture(null) : previous;
         CompletableFuture<CompletableFuture<ApiMessage>> started = after
-                .thenCompose(v -> verify ? addMissing(ctx.broker(), req) : CompletableFuture.completedFuture(Map.of()))
+                .thenCompose(v -> verify ? addMissing(ctx.broker(), req)
+                        : CompletableFuture.<Map<ProduceRequestData.PartitionProduceData, Refusal>>completedFuture(Map.of()))
                 .thenApply(produce);
         ctx.channel().attr(TAIL).set(started.handle((f, failure) -> null));
         return started.thenCompose(f -> f);
@@ -100,7 +99,7 @@ public final class TxnProduceGate {
         }
         Map<ProduceRequestData.PartitionProduceData, Refusal> refused = new IdentityHashMap<>();
         List<CompletableFuture<Void>> adds = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TxnPartitionAdder.RETRY_MAX_MS);
         byProducer.forEach((pid, byEpoch) -> byEpoch.forEach((epoch, pds) -> {
             List<TxnPartition> partitions = pds.stream().map(names::get).toList();
             adds.add(addWithRetries(broker, req.transactionalId, pid, epoch, partitions, deadline).thenAccept(e -> {
@@ -117,16 +116,7 @@ public final class TxnProduceGate {
 
     private static CompletableFuture<Errors> addWithRetries(Broker broker, String transactionalId, long pid, short epoch,
                                                             List<TxnPartition> partitions, long deadlineNanos) {
-        return TxnPartitionAdder.of(broker).add(transactionalId, pid, epoch, partitions)
-                .exceptionally(t -> Errors.UNKNOWN_SERVER_ERROR)
-                .thenCompose(e -> {
-                    if (e != Errors.CONCURRENT_TRANSACTIONS || System.nanoTime() - deadlineNanos >= 0) {
-                        return CompletableFuture.completedFuture(e);
-                    }
-                    CompletableFuture<Void> later = new CompletableFuture<>();
-                    broker.timer().newTimeout(t -> later.complete(null), RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
-                    return later.thenCompose(v -> addWithRetries(broker, transactionalId, pid, epoch, partitions, deadlineNanos));
-                });
+        return TxnPartitionAdder.of(broker).addRetrying(transactionalId, pid, epoch, partitions, deadlineNanos);
     }
 
     /** Kafka's produce errors for a failed add (null: added). */
