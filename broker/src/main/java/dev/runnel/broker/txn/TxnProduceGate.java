@@ -58,7 +58,7 @@ public final class TxnProduceGate {
         }
         CompletableFuture<Void> after = previous == null ? CompletableFuture.completedFuture(null) : previous;
         CompletableFuture<CompletableFuture<ApiMessage>> started = after
-                .thenCompose(v -> verify ? addMissing(ctx.broker(), req)
+                .thenCompose(v -> verify ? addMissing(ctx.broker(), req, version)
                         : CompletableFuture.<Map<ProduceRequestData.PartitionProduceData, Refusal>>completedFuture(Map.of()))
                 .thenApply(produce);
         ctx.channel().attr(TAIL).set(started.handle((f, failure) -> null));
@@ -66,13 +66,13 @@ public final class TxnProduceGate {
     }
 
     private static CompletableFuture<Map<ProduceRequestData.PartitionProduceData, Refusal>> addMissing(Broker broker,
-                                                                                                   ProduceRequestData req) {
+            ProduceRequestData req, short version) {
         // normally one producer id and epoch per request; grouped anyway
         Map<Long, Map<Short, List<ProduceRequestData.PartitionProduceData>>> byProducer = new LinkedHashMap<>();
         Map<ProduceRequestData.PartitionProduceData, TxnPartition> names = new IdentityHashMap<>();
         for (ProduceRequestData.TopicProduceData td : req.topicData) {
             // Produce v13 names topics by id only
-            Topic topic = td.name != null ? broker.topics().get(td.name) : td.topicId != null ? broker.topics().get(td.topicId) : null;
+            Topic topic = version >= 13 ? broker.topics().get(td.topicId) : broker.topics().get(td.name);
             for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
                 Partition partition = topic == null ? null : topic.partition(pd.index);
                 if (partition == null || !partition.isLeader() || !(pd.records instanceof ByteBufRecords br)) {

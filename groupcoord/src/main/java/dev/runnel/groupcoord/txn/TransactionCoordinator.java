@@ -69,6 +69,10 @@ public final class TransactionCoordinator {
         }
     }
 
+    private boolean serverTransactionsV2() {
+        return config.transactionVersion() >= TransactionMetadata.TV_2;
+    }
+
     public TransactionCoordinatorConfig config() {
         return config;
     }
@@ -216,7 +220,7 @@ public final class TransactionCoordinator {
                                                          short expectedEpoch, long freshProducerId) {
         Shard shard = shards[partitionFor(transactionalId)];
         return run(shard, transactionalId, current -> TransactionStateMachine.initProducerId(current, transactionalId,
-                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, time.milliseconds()))
+                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, serverTransactionsV2(), time.milliseconds()))
                 .thenCompose(outcome -> afterInit(shard, outcome, transactionalId, timeoutMs, expectedProducerId, expectedEpoch));
     }
 
@@ -429,7 +433,7 @@ public final class TransactionCoordinator {
             }
         }
         for (String id : expired) {
-            run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, time.milliseconds())).thenAccept(o -> {
+            run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, serverTransactionsV2(), time.milliseconds())).thenAccept(o -> {
                 if (o.installed != null) {
                     log.info("Aborting the transaction of transactional id {} (producer id {}): open longer than its timeout of"
                             + " {} ms; its producer is fenced (epoch now {})", id, o.installed.producerId(),

@@ -53,6 +53,14 @@ public final class TransactionStateMachine {
      */
     public static Decision initProducerId(TransactionMetadata current, String transactionalId, int timeoutMs,
                                           long expectedProducerId, short expectedEpoch, long freshProducerId, long nowMs) {
+        return initProducerId(current, transactionalId, timeoutMs, expectedProducerId, expectedEpoch, freshProducerId,
+                false, nowMs);
+    }
+
+    /** @param serverTransactionsV2 transaction.version is 2: the fencing abort of an open transaction bumps twice */
+    public static Decision initProducerId(TransactionMetadata current, String transactionalId, int timeoutMs,
+                                          long expectedProducerId, short expectedEpoch, long freshProducerId,
+                                          boolean serverTransactionsV2, long nowMs) {
         if (current == null) {
             if (freshProducerId < 0) {
                 return Decision.NEEDS_PRODUCER_ID;
@@ -100,8 +108,7 @@ public final class TransactionStateMachine {
             case ONGOING: {
                 // Abort the open transaction with a bumped epoch (fencing the old producer) and let the caller retry:
                 // its retry bumps the epoch once more (or rotates the id if that exhausted the epochs).
-                TransactionMetadata fenced = current.with(TransactionState.PREPARE_ABORT, fencedEpoch(current), NO_EPOCH,
-                        current.partitions(), current.startTimestampMs(), nowMs);
+                TransactionMetadata fenced = fencingAbort(current, serverTransactionsV2, nowMs);
                 return new Decision(Errors.CONCURRENT_TRANSACTIONS, fenced, true, false);
             }
             default:
@@ -119,6 +126,23 @@ public final class TransactionStateMachine {
 
     private static short fencedEpoch(TransactionMetadata current) {
         return current.producerEpoch() == Short.MAX_VALUE ? Short.MAX_VALUE : (short) (current.producerEpoch() + 1);
+    }
+
+    /**
+     * The abort the coordinator decides for an open transaction (its timeout, or a new producer's InitProducerId):
+     * the epoch is bumped so the old producer is fenced. With transaction.version 2 the abort then bumps it once more
+     * like every V2 end (Kafka: the fence, then prepareAbortOrCommit with the server's transaction version), and the
+     * transaction counts as a V2 one from then on.
+     */
+    private static TransactionMetadata fencingAbort(TransactionMetadata current, boolean serverTransactionsV2, long nowMs) {
+        short fenced = fencedEpoch(current);
+        if (!serverTransactionsV2) {
+            return current.with(TransactionState.PREPARE_ABORT, fenced, NO_EPOCH, current.partitions(),
+                    current.startTimestampMs(), nowMs);
+        }
+        short bumped = fenced == Short.MAX_VALUE ? Short.MAX_VALUE : (short) (fenced + 1);
+        return current.with(TransactionState.PREPARE_ABORT, bumped, fenced, current.partitions(), current.startTimestampMs(),
+                nowMs).withClientTransactionVersion(TransactionMetadata.TV_2);
     }
 
     // ------------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
@@ -320,10 +344,15 @@ public final class TransactionStateMachine {
      * is fenced (its next request gets PRODUCER_FENCED, as in Kafka).
      */
     public static Decision abortIfTimedOut(TransactionMetadata current, long nowMs) {
+        return abortIfTimedOut(current, false, nowMs);
+    }
+
+    /** As {@link #abortIfTimedOut(TransactionMetadata, long)}; see {@link #fencingAbort} for {@code serverTransactionsV2}. */
+    public static Decision abortIfTimedOut(TransactionMetadata current, boolean serverTransactionsV2, long nowMs) {
         if (current == null || !current.hasExpired(nowMs)) {
             return Decision.NOTHING;
         }
-        return endTransaction(current, current.producerId(), fencedEpoch(current), false, false, nowMs);
+        return Decision.write(fencingAbort(current, serverTransactionsV2, nowMs));
     }
 
     /** Whether an idle transactional id has been unused for {@code expirationMs} and may be forgotten (a tombstone). */

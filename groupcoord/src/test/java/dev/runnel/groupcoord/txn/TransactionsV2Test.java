@@ -18,6 +18,13 @@ import org.junit.jupiter.api.Test;
 class TransactionsV2Test {
     private static final String TXN = "v2-tx";
 
+    static final TransactionCoordinatorConfig V2 = new TransactionCoordinatorConfig(4, 900_000, 10_000L, 3_600_000L,
+            600_000L, 100L, TransactionMetadata.TV_2);
+
+    private static TxnTestKit kit() {
+        return new TxnTestKit(new TxnTestKit.MemoryLog(), new java.util.concurrent.atomic.AtomicLong(1000), V2);
+    }
+
     private static EndResult end(TxnTestKit kit, long pid, short epoch, boolean commit) {
         return kit.coordinator.endTransaction(TXN, pid, epoch, commit, true).join();
     }
@@ -28,7 +35,7 @@ class TransactionsV2Test {
 
     @Test
     void everyEndBumpsTheEpochTheMarkersCarryItAndTheClientGetsIt() {
-        TxnTestKit kit = new TxnTestKit();
+        TxnTestKit kit = kit();
         TransactionCoordinator.InitResult init = kit.init(TXN, 60_000);
         long pid = init.producerId();
         short e0 = init.producerEpoch();
@@ -61,7 +68,7 @@ class TransactionsV2Test {
 
     @Test
     void anAbortOfATransactionTheCoordinatorNeverSawWritesNoMarkersAndBumpsTheEpoch() {
-        TxnTestKit kit = new TxnTestKit();
+        TxnTestKit kit = kit();
         TransactionCoordinator.InitResult init = kit.init(TXN, 60_000);
         EndResult r = end(kit, init.producerId(), init.producerEpoch(), false);
         assertEquals(Errors.NONE, r.error());
@@ -74,7 +81,7 @@ class TransactionsV2Test {
 
     @Test
     void theStateSurvivesAReloadAndARetryAfterItIsStillRecognised() {
-        TxnTestKit kit = new TxnTestKit();
+        TxnTestKit kit = kit();
         TransactionCoordinator.InitResult init = kit.init(TXN, 60_000);
         long pid = init.producerId();
         assertEquals(Errors.NONE, addV2(kit, pid, init.producerEpoch(), tp("orders", 0)));
@@ -96,7 +103,7 @@ class TransactionsV2Test {
 
     @Test
     void anEndThatUsesUpTheEpochsMovesTheIdToANewProducerIdWithEpochZero() {
-        TxnTestKit kit = new TxnTestKit();
+        TxnTestKit kit = kit();
         TransactionCoordinator.InitResult init = kit.init(TXN, 60_000);
         long pid = init.producerId();
         short last = (short) (Short.MAX_VALUE - 1);
@@ -123,5 +130,31 @@ class TransactionsV2Test {
         // and the new id runs the next transaction
         assertEquals(Errors.NONE, addV2(kit, newPid, (short) 0, tp("orders", 1)));
         assertEquals(Set.of(tp("orders", 1)), kit.coordinator.metadata(TXN).partitions());
+    }
+
+    @Test
+    void aTimeoutAbortBumpsTwiceSoTheLateClientIsFencedNotTakenForARetry() {
+        TxnTestKit kit = kit();
+        TransactionCoordinator.InitResult init = kit.init(TXN, 1_000);
+        long pid = init.producerId();
+        short e0 = init.producerEpoch();
+        assertEquals(Errors.NONE, addV2(kit, pid, e0, tp("orders", 0)));
+        kit.clock.advance(11_000); // past the timeout and the abort check's interval
+        assertEquals(COMPLETE_ABORT, kit.state(TXN));
+        assertEquals(e0 + 2, kit.markerCalls.get(0).epoch(), "fenced (+1), then the V2 abort's own bump (+1)");
+        assertEquals(Errors.PRODUCER_FENCED, end(kit, pid, e0, true).error());
+        assertEquals(Errors.PRODUCER_FENCED, addV2(kit, pid, e0, tp("orders", 0)));
+    }
+
+    @Test
+    void aNewProducerFencesAnOpenTransactionWithTheSameTwoBumps() {
+        TxnTestKit kit = kit();
+        TransactionCoordinator.InitResult zombie = kit.init(TXN, 60_000);
+        assertEquals(Errors.NONE, addV2(kit, zombie.producerId(), zombie.producerEpoch(), tp("orders", 0)));
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS, kit.init(TXN, 60_000).error());
+        TransactionCoordinator.InitResult successor = kit.init(TXN, 60_000);
+        assertEquals(Errors.NONE, successor.error());
+        assertEquals(zombie.producerEpoch() + 3, successor.producerEpoch(), "fence, abort bump, then the new producer's bump");
+        assertEquals(Errors.PRODUCER_FENCED, end(kit, zombie.producerId(), zombie.producerEpoch(), true).error());
     }
 }
