@@ -54,6 +54,10 @@ class JavaTransactionsTest {
         return !v.isEmpty() && Integer.parseInt(v.split("\\.")[0]) >= 4;
     }
 
+    static String clientDescription() {
+        return "kafka-clients " + System.getProperty("runnel.kafkaClientsVersion", "?");
+    }
+
     static KafkaProducer<String, String> transactional(String id, Map<String, Object> more) {
         Map<String, Object> config = new HashMap<>(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id));
         config.putAll(more);
