@@ -18,6 +18,8 @@ public final class Broker {
     private final HashedWheelTimer timer;
     private final BrokerMetrics metrics;
     private volatile dev.runnel.broker.cluster.ClusterNode cluster;
+    private volatile dev.runnel.broker.config.DynamicBrokerConfig dynamicConfig;
+    private volatile dev.runnel.broker.state.DynamicConfigStore dynamicConfigStore;
     private volatile String advertisedHost;
     private volatile int advertisedPort;
 
@@ -71,8 +73,25 @@ public final class Broker {
         this.advertisedPort = port;
     }
 
+    /** The configuration in force: server.properties with the dynamic broker configs applied. */
     public BrokerConfig config() {
-        return config;
+        dev.runnel.broker.config.DynamicBrokerConfig d = dynamicConfig;
+        return d == null ? config : d.current();
+    }
+
+    void setDynamicConfig(dev.runnel.broker.config.DynamicBrokerConfig dynamic, dev.runnel.broker.state.DynamicConfigStore store) {
+        this.dynamicConfig = dynamic;
+        this.dynamicConfigStore = store;
+    }
+
+    /** The dynamic broker configs of this node (null behind a controller listener). */
+    public dev.runnel.broker.config.DynamicBrokerConfig dynamicConfig() {
+        return dynamicConfig;
+    }
+
+    /** Where a single node keeps its dynamic broker configs; null in a cluster (the metadata log keeps them). */
+    public dev.runnel.broker.state.DynamicConfigStore dynamicConfigStore() {
+        return dynamicConfigStore;
     }
 
     public int nodeId() {

@@ -30,10 +30,95 @@ public final class BrokerConfig {
      */
     static final Map<String, String> DEFAULTS = BrokerConfigKeys.presetDefaults();
 
+    /** The values in force: server.properties and Runnel's defaults, overridden by the dynamic configs. */
     private final Map<String, String> values;
+    /** server.properties and Runnel's defaults, as read at start-up. */
+    private final Map<String, String> staticValues;
+    /** Dynamic configs set cluster-wide (Kafka's {@code --entity-default}, resource name ""). */
+    private final Map<String, String> dynamicDefault;
+    /** Dynamic configs set for this broker ({@code --entity-name <node.id>}). */
+    private final Map<String, String> dynamicBroker;
 
     private BrokerConfig(Map<String, String> values) {
+        this(values, values, Map.of(), Map.of());
+    }
+
+    private BrokerConfig(Map<String, String> values, Map<String, String> staticValues, Map<String, String> dynamicDefault,
+                         Map<String, String> dynamicBroker) {
         this.values = values;
+        this.staticValues = staticValues;
+        this.dynamicDefault = dynamicDefault;
+        this.dynamicBroker = dynamicBroker;
+    }
+
+    /**
+     * This configuration's static values overridden by dynamic ones, in Kafka's order: the cluster-wide default,
+     * then this broker's. Setting one key of a group of synonyms ({@code log.retention.ms}, {@code .minutes},
+     * {@code .hours}) drops the lower layers' values of the others, as Kafka does, so the most specific layer wins.
+     *
+     * @throws IllegalArgumentException when the result is not a valid configuration (the message says why)
+     */
+    public BrokerConfig withDynamic(Map<String, String> clusterDefault, Map<String, String> perBroker) {
+        Map<String, String> v = new LinkedHashMap<>(staticValues);
+        overrideProps(v, clusterDefault);
+        overrideProps(v, perBroker);
+        BrokerConfig c = new BrokerConfig(v, staticValues, Map.copyOf(clusterDefault), Map.copyOf(perBroker));
+        c.validate();
+        String topicProblem = TopicConfigs.validateBroker(c);
+        if (topicProblem != null) {
+            throw new IllegalArgumentException(topicProblem);
+        }
+        return c;
+    }
+
+    private static void overrideProps(Map<String, String> values, Map<String, String> overrides) {
+        overrides.forEach((k, value) -> {
+            for (String synonym : synonymGroup(k)) {
+                String preset = DEFAULTS.get(synonym);
+                if (preset != null) {
+                    values.put(synonym, preset);
+                } else {
+                    values.remove(synonym);
+                }
+            }
+            values.put(k, value);
+        });
+    }
+
+    /** The broker keys that set the same thing in other units (Kafka's {@code brokerConfigSynonyms}), {@code key} included. */
+    public static List<String> synonymGroup(String key) {
+        return switch (key) {
+            case "log.roll.ms", "log.roll.hours" -> List.of("log.roll.ms", "log.roll.hours");
+            case "log.roll.jitter.ms", "log.roll.jitter.hours" -> List.of("log.roll.jitter.ms", "log.roll.jitter.hours");
+            case "log.flush.interval.ms" -> List.of("log.flush.interval.ms", "log.flush.scheduler.interval.ms");
+            case "log.retention.ms", "log.retention.minutes", "log.retention.hours" ->
+                    List.of("log.retention.ms", "log.retention.minutes", "log.retention.hours");
+            default -> List.of(key);
+        };
+    }
+
+    /** This broker's dynamic configs ({@code DYNAMIC_BROKER_CONFIG}). */
+    public Map<String, String> dynamicBrokerConfigs() {
+        return dynamicBroker;
+    }
+
+    /** The cluster-wide dynamic configs ({@code DYNAMIC_DEFAULT_BROKER_CONFIG}). */
+    public Map<String, String> dynamicDefaultConfigs() {
+        return dynamicDefault;
+    }
+
+    /** The value server.properties gives a key ({@code STATIC_BROKER_CONFIG}), or null when it leaves it at the default. */
+    public String staticValue(String key) {
+        String v = staticValues.get(key);
+        if (v == null || DEFAULTS.containsKey(key) && DEFAULTS.get(key).equals(v)) {
+            return null;
+        }
+        return v;
+    }
+
+    /** The configuration as server.properties and the defaults give it, without dynamic configs. */
+    public BrokerConfig staticConfig() {
+        return dynamicDefault.isEmpty() && dynamicBroker.isEmpty() ? this : new BrokerConfig(staticValues);
     }
 
     public static BrokerConfig defaults() {
@@ -143,7 +228,11 @@ public final class BrokerConfig {
         return Collections.unmodifiableMap(values);
     }
 
+    /** Whether a key has Runnel's default value and no dynamic config sets it. */
     public boolean isDefault(String key) {
+        if (dynamicBroker.containsKey(key) || dynamicDefault.containsKey(key)) {
+            return false;
+        }
         return DEFAULTS.containsKey(key) && DEFAULTS.get(key).equals(values.get(key));
     }
 

@@ -9,6 +9,7 @@ import dev.runnel.broker.network.ConnectionQuotas;
 import dev.runnel.broker.network.FrameDecoder;
 import dev.runnel.broker.network.KafkaRequestHandler;
 import dev.runnel.broker.state.LogMaintenance;
+import dev.runnel.broker.state.TopicConfigs;
 import dev.runnel.broker.state.TopicManager;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -113,7 +114,15 @@ public final class RunnelServer implements AutoCloseable {
             throw new IllegalArgumentException("process.roles=controller serves no clients: start it with "
                     + "dev.runnel.broker.cluster.ControllerOnlyNode (bin/runnel-server-start.sh does)");
         }
-        TopicManager topics = TopicManager.open(config);
+        // Dynamic broker configs: a single node reads its own file before the logs open, so they open with them; a
+        // cluster node gets them from the metadata image once it follows the log (and applies them then).
+        dev.runnel.broker.config.DynamicBrokerConfig dynamic = new dev.runnel.broker.config.DynamicBrokerConfig(config);
+        dev.runnel.broker.state.DynamicConfigStore dynamicStore = null;
+        if (kraft == null) {
+            dynamicStore = dev.runnel.broker.state.DynamicConfigStore.open(dataDir);
+            dynamic.apply(dynamicStore.clusterDefault(), dynamicStore.broker(config.nodeId()));
+        }
+        TopicManager topics = TopicManager.open(dynamic::current);
         dev.runnel.broker.cluster.ClusterNode cluster = null;
         if (kraft != null) {
             try {
@@ -124,7 +133,7 @@ public final class RunnelServer implements AutoCloseable {
             }
         }
         String clusterId = cluster != null ? cluster.image().clusterId() : clusterId(dataDir);
-        LogMaintenance maintenance = new LogMaintenance(config, topics);
+        LogMaintenance maintenance = new LogMaintenance(dynamic.current(), topics);
         ThreadTracker threads = new ThreadTracker();
         HashedWheelTimer timer = new HashedWheelTimer(threads.factory("runnel-timer"), 5, TimeUnit.MILLISECONDS);
         String metricsPort = config.get("metrics.port");
@@ -133,14 +142,35 @@ public final class RunnelServer implements AutoCloseable {
                 ? BrokerMetrics.enabled() : BrokerMetrics.disabled();
         Broker broker = new Broker(config, clusterId, topics, timer, metrics);
         broker.setCluster(cluster);
+        broker.setDynamicConfig(dynamic, dynamicStore);
         metrics.bind(broker);
         Handlers.registerAll(broker, broker::register);
 
         EventLoopGroup boss = new NioEventLoopGroup(1, threads.factory("runnel-acceptor"));
         EventLoopGroup workers = new NioEventLoopGroup(0, threads.factory("runnel-network"));
         BrokerConfig.Listener listener = config.listener();
-        ConnectionQuotas quotas = new ConnectionQuotas(config.maxConnections(), config.maxConnectionsPerIp(),
-                config.maxConnectionsPerIpOverrides());
+        BrokerConfig inForce = dynamic.current();
+        ConnectionQuotas quotas = new ConnectionQuotas(inForce.maxConnections(), inForce.maxConnectionsPerIp(),
+                inForce.maxConnectionsPerIpOverrides());
+        dynamic.addListener((c, changed) -> {
+            if (changed.stream().anyMatch(k -> TopicConfigs.isBrokerSynonym(k))) {
+                topics.brokerDefaultsChanged();
+            }
+            if (changed.contains("log.cleaner.backoff.ms") || changed.contains("log.cleaner.dedupe.buffer.size")) {
+                maintenance.reconfigure(c);
+            }
+            if (changed.contains("max.connections") || changed.contains("max.connections.per.ip")
+                    || changed.contains("max.connections.per.ip.overrides")) {
+                quotas.reconfigure(c.maxConnections(), c.maxConnectionsPerIp(), c.maxConnectionsPerIpOverrides());
+            }
+        });
+        if (cluster != null) {
+            cluster.useConfigInForce(dynamic::current);
+            String self = Integer.toString(config.nodeId());
+            cluster.addImageListener(img -> dynamic.apply(
+                    img.configs(dev.runnel.metadata.image.MetadataImage.BROKER_CONFIG, ""),
+                    img.configs(dev.runnel.metadata.image.MetadataImage.BROKER_CONFIG, self)));
+        }
         long idleMs = config.connectionsMaxIdleMs();
         String bindHost = listener.host().isEmpty() || listener.host().equals("0.0.0.0") ? null : listener.host();
         Channel ch = null;

@@ -12,9 +12,21 @@ package dev.runnel.log;
  * @param logStartOffset the log start offset at the time
  * @param recordCount    records appended (0 for a duplicate or an error)
  * @param duplicate      whether the batch was a retry of one already in the log (nothing appended)
+ * @param recordErrors   for INVALID_RECORD from per-record checks: each refused record's index in its batch and why
+ *                       (Kafka's {@code record_errors} in the Produce response); else empty
  */
 public record AppendResult(int errorCode, String errorMessage, long firstOffset, long lastOffset, long logAppendTime,
-                           long logStartOffset, long recordCount, boolean duplicate) {
+                           long logStartOffset, long recordCount, boolean duplicate, java.util.List<RecordError> recordErrors) {
+
+    /** One refused record: its index in the batch and Kafka's message for it. */
+    public record RecordError(int batchIndex, String message) {
+    }
+
+    public AppendResult(int errorCode, String errorMessage, long firstOffset, long lastOffset, long logAppendTime,
+                        long logStartOffset, long recordCount, boolean duplicate) {
+        this(errorCode, errorMessage, firstOffset, lastOffset, logAppendTime, logStartOffset, recordCount, duplicate,
+                java.util.List.of());
+    }
 
     public boolean isOk() {
         return errorCode == LogErrors.NONE;

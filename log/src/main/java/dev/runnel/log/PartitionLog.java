@@ -555,6 +555,21 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /** Kafka's per-record key check for compacted topics ({@link KeylessRecordCheck}), or null when every record has one. */
+    private AppendResult checkKeys(ByteBuffer records) {
+        java.util.List<AppendResult.RecordError> errors;
+        try {
+            errors = KeylessRecordCheck.find(records.duplicate(), dir.getFileName().toString());
+        } catch (dev.runnel.wire.records.RecordsException e) {
+            return AppendResult.error(e.errorCode(), e.getMessage(), logStartOffset);
+        }
+        if (errors.isEmpty()) {
+            return null;
+        }
+        return new AppendResult(LogErrors.INVALID_RECORD, KeylessRecordCheck.summary(errors), -1L, -1L, -1L, logStartOffset, 0,
+                false, java.util.List.copyOf(errors));
+    }
+
     /** Appends a producer's batches: {@code append(records, leaderEpoch, AppendOrigin.CLIENT)}. */
     public AppendResult append(ByteBuffer records, int leaderEpoch) {
         return append(records, leaderEpoch, AppendOrigin.CLIENT);
@@ -572,6 +587,12 @@ public final class PartitionLog implements AutoCloseable {
         ValidationResult v = validator.validate(records);
         if (!v.isOk()) {
             return AppendResult.error(v.errorCode(), v.message(), logStartOffset);
+        }
+        if (origin == AppendOrigin.CLIENT && config.cleanup().compact()) {
+            AppendResult keyless = checkKeys(records);
+            if (keyless != null) {
+                return keyless;
+            }
         }
         int size = v.validBytes();
         if (size > config.segmentBytes()) {

@@ -1,6 +1,7 @@
 package dev.runnel.metadata;
 
 import dev.runnel.metadata.records.BrokerRegistrationChangeRecord;
+import dev.runnel.metadata.records.ClientQuotaRecord;
 import dev.runnel.metadata.records.ConfigRecord;
 import dev.runnel.metadata.records.FeatureLevelRecord;
 import dev.runnel.metadata.records.FenceBrokerRecord;
@@ -52,6 +53,7 @@ public final class MetadataRecords {
         if (m instanceof BrokerRegistrationChangeRecord) return BrokerRegistrationChangeRecord.API_KEY;
         if (m instanceof NoOpRecord) return NoOpRecord.API_KEY;
         if (m instanceof ClusterIdRecord) return ClusterIdRecord.API_KEY;
+        if (m instanceof ClientQuotaRecord) return ClientQuotaRecord.API_KEY;
         throw new IllegalArgumentException("Not a metadata record Runnel writes: " + m.getClass().getSimpleName());
     }
 
@@ -83,6 +85,7 @@ public final class MetadataRecords {
             case BrokerRegistrationChangeRecord.API_KEY -> new BrokerRegistrationChangeRecord();
             case NoOpRecord.API_KEY -> new NoOpRecord();
             case ClusterIdRecord.API_KEY -> new ClusterIdRecord();
+            case ClientQuotaRecord.API_KEY -> new ClientQuotaRecord();
             default -> throw new MalformedMessageException("Unknown metadata record type " + type);
         };
     }

@@ -80,6 +80,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     private volatile CompletableFuture<Void> unfenced = new CompletableFuture<>();
     private String advertisedHost;
     private int advertisedPort;
+    private volatile java.util.function.Supplier<BrokerConfig> configInForce;
 
     private record Waiter(Predicate<MetadataImage> condition, CompletableFuture<MetadataImage> future) {
     }
@@ -87,6 +88,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     private ClusterNode(KRaftConfig kraft, BrokerConfig config, TopicManager topics) {
         this.kraft = kraft;
         this.config = config;
+        this.configInForce = () -> config;
         this.dataDir = config.logDirs().get(0);
         this.topics = topics;
         this.replicaManager = topics == null ? null : new ReplicaManager(this, config, topics);
@@ -212,7 +214,7 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
             public boolean uncleanLeaderElection(Map<String, String> topicConfigs) {
                 String v = topicConfigs.get("unclean.leader.election.enable");
                 if (v == null) {
-                    v = config.get("unclean.leader.election.enable");
+                    v = configInForce().get("unclean.leader.election.enable");
                 }
                 return v != null && "true".equalsIgnoreCase(v.trim());
             }
@@ -337,6 +339,16 @@ public final class ClusterNode implements MetadataLogListener, AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------------ reading the metadata
+
+    /** Where the configuration in force (dynamic broker configs included) is read from; server.properties until set. */
+    public void useConfigInForce(java.util.function.Supplier<BrokerConfig> source) {
+        this.configInForce = source;
+    }
+
+    /** The configuration in force: server.properties with the dynamic broker configs this node applies. */
+    public BrokerConfig configInForce() {
+        return configInForce.get();
+    }
 
     public MetadataImage image() {
         return image;

@@ -111,7 +111,7 @@ public final class ReplicaManager implements AutoCloseable {
     private int minInsyncReplicas(MetadataImage img, String topic) {
         String v = img.configs(MetadataImage.TOPIC_CONFIG, topic).get("min.insync.replicas");
         if (v == null) {
-            v = config.get("min.insync.replicas");
+            v = cluster.configInForce().get("min.insync.replicas"); // a dynamic broker config may set it
         }
         try {
             return v == null ? 1 : Integer.parseInt(v.trim());

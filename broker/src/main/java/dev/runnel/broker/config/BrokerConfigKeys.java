@@ -37,6 +37,8 @@ public final class BrokerConfigKeys {
     private static final String INT_MAX = String.valueOf(Integer.MAX_VALUE);
     private static final String LONG_MAX = String.valueOf(Long.MAX_VALUE);
     private static final Pattern VOTER_ID = Pattern.compile("\\d+@");
+    /** Marks a key that changes at run time (Kafka's dynamic broker configs); the others are read-only. */
+    private static final boolean DYNAMIC = true;
 
     static {
         // ---- preset: in every BrokerConfig, with Runnel's default (the test-friendly ones say so)
@@ -59,9 +61,9 @@ public final class BrokerConfigKeys {
         synonym("log.message.timestamp.type", "message.timestamp.type", "CreateTime");
         synonym("message.max.bytes", "max.message.bytes", "1048588");
         preset("socket.request.max.bytes", Type.INT, "104857600", atLeast(1), "Largest request frame; a larger one closes the connection before it is read.");
-        preset("max.connections", Type.INT, INT_MAX, atLeast(1), "Connections the broker accepts at once; more wait in the listen backlog.");
-        preset("max.connections.per.ip", Type.INT, INT_MAX, atLeast(0), "Connections accepted from one address (0 only with max.connections.per.ip.overrides).");
-        preset("max.connections.per.ip.overrides", Type.LIST, "", pairs("host-or-ip:count entries", true), "Per-address limits instead of max.connections.per.ip.");
+        preset("max.connections", Type.INT, INT_MAX, atLeast(1), "Connections the broker accepts at once; more wait in the listen backlog.", DYNAMIC);
+        preset("max.connections.per.ip", Type.INT, INT_MAX, atLeast(0), "Connections accepted from one address (0 only with max.connections.per.ip.overrides).", DYNAMIC);
+        preset("max.connections.per.ip.overrides", Type.LIST, "", pairs("host-or-ip:count entries", true), "Per-address limits instead of max.connections.per.ip.", DYNAMIC);
         preset("connections.max.idle.ms", Type.LONG, "600000", null, "A connection without traffic this long is closed; 0 or less: never.");
         synonym("min.insync.replicas", "min.insync.replicas", "1");
         synonym("compression.type", "compression.type", "producer");
@@ -82,10 +84,10 @@ public final class BrokerConfigKeys {
         key("fetch.max.bytes", Type.INT, "57671680", atLeast(1024), "Most bytes one Fetch response carries.");
         key("log.retention.check.interval.ms", Type.LONG, "300000", atLeast(1), "How often retention looks for segments to delete.");
         key("num.recovery.threads.per.data.dir", Type.INT, "8", atLeast(1),
-                "Threads that open (and after a crash recover) the partitions at start-up (Runnel's default 8; Kafka's 2).");
+                "Threads that open (and after a crash recover) the partitions at start-up (Runnel's default 8; Kafka's 2); a dynamic value applies at the next start.", DYNAMIC);
         key("log.cleaner.enable", Type.BOOLEAN, "true", null, "Whether compacted topics are compacted.");
-        key("log.cleaner.backoff.ms", Type.LONG, "15000", atLeast(0), "How often the cleaner looks for logs to compact.");
-        key("log.cleaner.dedupe.buffer.size", Type.LONG, String.valueOf(128L << 20), null, "Memory for the cleaner's key map (24 bytes a key).");
+        key("log.cleaner.backoff.ms", Type.LONG, "15000", atLeast(0), "How often the cleaner looks for logs to compact.", DYNAMIC);
+        key("log.cleaner.dedupe.buffer.size", Type.LONG, String.valueOf(128L << 20), null, "Memory for the cleaner's key map (24 bytes a key).", DYNAMIC);
         key("group.min.session.timeout.ms", Type.INT, "6000", null, "Shortest session timeout a consumer may ask for.");
         key("group.max.session.timeout.ms", Type.INT, "1800000", null, "Longest session timeout a consumer may ask for.");
         key("group.max.size", Type.INT, INT_MAX, atLeast(1), "Most members of one consumer group.");
@@ -102,6 +104,8 @@ public final class BrokerConfigKeys {
                 "Runnel's: how long the transaction coordinator waits for the in-sync replicas of a __transaction_state write.");
         key("request.timeout.ms", Type.INT, "30000", atLeast(0), "Timeout of the broker's own requests to other brokers (transaction markers).");
         key("max.incremental.fetch.session.cache.slots", Type.INT, "1000", atLeast(0), "Fetch sessions (KIP-227) kept at most; 0: none.");
+        key("quota.window.num", Type.INT, "11", atLeast(1), "Windows a client's byte rate is measured over (client quotas).");
+        key("quota.window.size.seconds", Type.INT, "1", atLeast(1), "Length of one client-quota window, in seconds.");
 
         // ---- a cluster (KRaftConfig, ClusterNode, ReplicaManager, the replica fetcher)
         key("process.roles", Type.LIST, null, listOf("broker", "controller"), "broker, controller or both: a cluster node; unset: the single-node default.");
@@ -151,14 +155,14 @@ public final class BrokerConfigKeys {
         }
 
         // ---- Kafka keys Runnel accepts and ignores (Kafka's types and defaults)
-        ignored("num.network.threads", Type.INT, "3", "Netty's event loops do the network work, one per core.");
-        ignored("num.io.threads", Type.INT, "8", "Requests are served on the network threads; there is no request queue.");
+        ignored("num.network.threads", Type.INT, "3", "Netty's event loops do the network work, one per core.", DYNAMIC);
+        ignored("num.io.threads", Type.INT, "8", "Requests are served on the network threads; there is no request queue.", DYNAMIC);
         ignored("queued.max.requests", Type.INT, "500", "No request queue (see num.io.threads).");
-        ignored("background.threads", Type.INT, "10", "Background work has its own named threads.");
+        ignored("background.threads", Type.INT, "10", "Background work has its own named threads.", DYNAMIC);
         ignored("socket.send.buffer.bytes", Type.INT, "102400", "The operating system's socket buffer sizes are used.");
         ignored("socket.receive.buffer.bytes", Type.INT, "102400", "The operating system's socket buffer sizes are used.");
-        ignored("log.cleaner.threads", Type.INT, "1", "One cleaner thread.");
-        ignored("log.cleaner.io.max.bytes.per.second", Type.DOUBLE, String.valueOf(Double.MAX_VALUE), "The cleaner is not throttled.");
+        ignored("log.cleaner.threads", Type.INT, "1", "One cleaner thread.", DYNAMIC);
+        ignored("log.cleaner.io.max.bytes.per.second", Type.DOUBLE, String.valueOf(Double.MAX_VALUE), "The cleaner is not throttled.", DYNAMIC);
         ignored("leader.imbalance.per.broker.percentage", Type.INT, "10", "Any imbalance is corrected at the next check.");
         ignored("offsets.commit.required.acks", Type.SHORT, "-1", "Offset commits always wait for the in-sync replicas (-1).");
         ignored("offsets.load.buffer.size", Type.INT, "5242880", "Groups are loaded batch by batch.");
@@ -175,16 +179,31 @@ public final class BrokerConfigKeys {
     }
 
     private static void preset(String name, Type type, String dflt, ConfigDef.Validator v, String doc) {
-        key(name, type, dflt, v, doc);
+        preset(name, type, dflt, v, doc, false);
+    }
+
+    private static void preset(String name, Type type, String dflt, ConfigDef.Validator v, String doc, boolean dynamic) {
+        key(name, type, dflt, v, doc, dynamic);
         PRESET.put(name, dflt);
     }
 
     private static void key(String name, Type type, String dflt, ConfigDef.Validator v, String doc) {
-        DEF.define(name, type, dflt, v, doc);
+        key(name, type, dflt, v, doc, false);
+    }
+
+    private static void key(String name, Type type, String dflt, ConfigDef.Validator v, String doc, boolean dynamic) {
+        ConfigDef.Key k = new ConfigDef.Key(name, type, dflt, v, doc, ConfigDef.Use.USED);
+        DEF.add(dynamic ? k.asDynamic() : k);
     }
 
     private static void ignored(String name, Type type, String kafkaDefault, String why) {
-        DEF.ignore(name, type, kafkaDefault, why);
+        ignored(name, type, kafkaDefault, why, false);
+    }
+
+    /** A Kafka key Runnel ignores; {@code dynamic} when Kafka lets it change at run time (accepted, kept, no effect). */
+    private static void ignored(String name, Type type, String kafkaDefault, String why, boolean dynamic) {
+        ConfigDef.Key k = new ConfigDef.Key(name, type, kafkaDefault, null, why, ConfigDef.Use.IGNORED);
+        DEF.add(dynamic ? k.asDynamic() : k);
     }
 
     /** A preset broker key that is the default of a topic config: its type and rule are the topic config's. */
@@ -200,7 +219,10 @@ public final class BrokerConfigKeys {
         ConfigDef.Validator v = ConfigDef.rule(accepted == null ? "as topic config " + topicConfig : accepted + " (as topic config " + topicConfig + ")",
                 parsed -> reason(name, TopicConfigs.brokerValueProblem(name, topicConfig, text(parsed))));
         String doc = name.equals(topicConfig) ? topic.doc() : "Broker default of topic config " + topicConfig + ": " + topic.doc();
-        return new ConfigDef.Key(name, type, dflt, v, doc, ConfigDef.Use.USED);
+        // As Kafka's DynamicLogConfig: the first broker key of each topic config changes at run time (topics without
+        // an override follow it), except log.message.format.version.
+        boolean dynamic = topic.synonyms().get(0).key().equals(name) && !name.equals("log.message.format.version");
+        return new ConfigDef.Key(name, type, dflt, v, doc, ConfigDef.Use.USED, dynamic);
     }
 
     private static String text(Object parsed) {
@@ -225,6 +247,12 @@ public final class BrokerConfigKeys {
     /** The definition of a key, or null when Runnel does not know it. */
     public static ConfigDef.Key key(String name) {
         return DEF.key(name);
+    }
+
+    /** Whether a key may change at run time ({@code kafka-configs --alter --entity-type brokers}). */
+    public static boolean isDynamic(String name) {
+        ConfigDef.Key k = DEF.key(name);
+        return k != null && k.dynamic();
     }
 
     /** The keys every BrokerConfig holds, with their defaults, in table order. */

@@ -63,7 +63,20 @@ public final class ConfigDef {
      * One key. A null {@code defaultValue} means "unset unless given" (a blank value counts as unset too);
      * {@code validator} may be null (any value of the type).
      */
-    public record Key(String name, Type type, String defaultValue, Validator validator, String doc, Use use) {
+    public record Key(String name, Type type, String defaultValue, Validator validator, String doc, Use use, boolean dynamic) {
+        /** A key that only server.properties sets (read-only at run time). */
+        public Key(String name, Type type, String defaultValue, Validator validator, String doc, Use use) {
+            this(name, type, defaultValue, validator, doc, use, false);
+        }
+
+        /**
+         * This key, changeable at run time as Kafka's dynamic broker configs are ({@code kafka-configs --alter
+         * --entity-type brokers}).
+         */
+        public Key asDynamic() {
+            return new Key(name, type, defaultValue, validator, doc, use, true);
+        }
+
         /** What the key accepts: its type and its rule, in words. */
         public String accepted() {
             String t = switch (type) {
@@ -359,9 +372,9 @@ public final class ConfigDef {
     public String markdown(Use use) {
         StringBuilder sb = new StringBuilder();
         if (use == Use.USED) {
-            sb.append("| key | type | default | accepted | what it does |\n|---|---|---|---|---|\n");
+            sb.append("| key | type | default | accepted | dynamic | what it does |\n|---|---|---|---|---|---|\n");
         } else {
-            sb.append("| key | type | default (Kafka's) | why Runnel ignores it |\n|---|---|---|---|\n");
+            sb.append("| key | type | default (Kafka's) | dynamic | why Runnel ignores it |\n|---|---|---|---|---|\n");
         }
         for (Key k : keys.values()) {
             if (k.use() != use) {
@@ -372,6 +385,7 @@ public final class ConfigDef {
             if (use == Use.USED) {
                 sb.append(k.validator() != null ? cell(k.validator().accepted()) : k.type() == Type.BOOLEAN ? "true or false" : "any").append(" | ");
             }
+            sb.append(k.dynamic() ? "yes" : "").append(" | ");
             sb.append(cell(k.doc())).append(" |\n");
         }
         return sb.toString();

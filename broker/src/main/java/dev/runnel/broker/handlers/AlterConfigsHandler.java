@@ -14,15 +14,15 @@ import dev.runnel.wire.message.AlterConfigsResponseData.AlterConfigsResourceResp
 import dev.runnel.wire.message.ApiKeys;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * AlterConfigs (33), v0-2, the legacy API: the configs given for a topic replace its whole set of overrides
  * (anything not listed goes back to the broker's value). Validation and application are those of
- * {@link IncrementalAlterConfigsHandler}. For a BROKER resource only an empty set is accepted (there are no
- * dynamic broker configs to clear); any key gets INVALID_REQUEST "Cannot update these configs dynamically".
+ * {@link IncrementalAlterConfigsHandler}. For a BROKER resource the configs given replace its dynamic broker
+ * configs ({@code kafka-configs --alter --entity-type brokers} sends the old ones plus the new): see
+ * {@link BrokerConfigChanges}.
  */
 public final class AlterConfigsHandler implements ApiHandler {
 
@@ -87,7 +87,7 @@ public final class AlterConfigsHandler implements ApiHandler {
                 return IncrementalAlterConfigsHandler.replaceTopicConfigs(broker, t, configs, validateOnly);
             }
             case DescribeConfigsHandler.BROKER:
-                return IncrementalAlterConfigsHandler.alterBroker(broker, r.resourceName, Set.copyOf(configs.keySet()));
+                return BrokerConfigChanges.replace(broker, r.resourceName, configs, validateOnly);
             default:
                 return IncrementalAlterConfigsHandler.unsupportedType(r.resourceType);
         }

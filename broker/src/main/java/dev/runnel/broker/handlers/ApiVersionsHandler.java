@@ -1,6 +1,7 @@
 package dev.runnel.broker.handlers;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.features.BrokerFeatures;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.wire.ApiMessage;
 import dev.runnel.wire.Errors;
@@ -11,9 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /**
- * ApiVersions (18): the version range of every API this broker handles, each starting where Kafka's does. From v5
- * a client that knows the cluster id and node id it expects sends both: another cluster or node answers
- * REBOOTSTRAP_REQUIRED with no API list (KIP-1242).
+ * ApiVersions (18): the version range of every API this broker handles, each starting where Kafka's does, and
+ * (v3+) the feature levels of {@link BrokerFeatures}. From v5 a client that knows the cluster id and node id it
+ * expects sends both: another cluster or node answers REBOOTSTRAP_REQUIRED with no API list (KIP-1242).
  */
 public final class ApiVersionsHandler implements ApiHandler {
     private static final Pattern SOFTWARE = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
@@ -25,13 +26,14 @@ public final class ApiVersionsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 5;
+        return 4;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         ApiVersionsRequestData req = (ApiVersionsRequestData) request;
         ApiVersionsResponseData resp = build(ctx.broker());
+        addFeatures(ctx.broker(), resp, ctx.apiVersion());
         if (ctx.apiVersion() >= 5 && (req.clusterId == null) != (req.nodeId == -1)) {
             // Kafka's ApiVersionsRequest.isValid: ClusterId and NodeId come together or not at all.
             resp.errorCode = Errors.INVALID_REQUEST.code();
@@ -60,15 +62,29 @@ public final class ApiVersionsHandler implements ApiHandler {
                     .setMaxVersion(h.highestVersion()));
         }
         resp.apiKeys.sort((a, b) -> Short.compare(a.apiKey, b.apiKey));
-        // transaction.version: Kafka 4.x clients use transactions V2 (KIP-890) when it is finalized at 2
-        short txnVersion = dev.runnel.broker.txn.TransactionsV2.level(broker);
-        resp.supportedFeatures.add(new ApiVersionsResponseData.SupportedFeatureKey()
-                .setName(dev.runnel.broker.txn.TransactionsV2.FEATURE).setMinVersion((short) 0)
-                .setMaxVersion(dev.runnel.broker.txn.TransactionsV2.MAX_LEVEL));
-        resp.finalizedFeatures.add(new ApiVersionsResponseData.FinalizedFeatureKey()
-                .setName(dev.runnel.broker.txn.TransactionsV2.FEATURE).setMinVersionLevel(txnVersion)
-                .setMaxVersionLevel(txnVersion));
-        resp.finalizedFeaturesEpoch = 1;
+        resp.finalizedFeaturesEpoch = -1;
         return resp;
+    }
+
+    /**
+     * SupportedFeatures, FinalizedFeatures and their epoch (v3+), from {@link BrokerFeatures}. As in Kafka, a feature
+     * whose lowest supported level is 0 is left out below v4 (older clients fail on it, KAFKA-17492), and a
+     * finalized level of 0 is never listed.
+     */
+    static void addFeatures(Broker broker, ApiVersionsResponseData resp, short version) {
+        if (version < 3) {
+            return;
+        }
+        for (BrokerFeatures.Feature f : BrokerFeatures.all(dev.runnel.broker.txn.TransactionsV2.level(broker))) {
+            if (version >= 4 || f.minSupported() > 0) {
+                resp.supportedFeatures.add(new ApiVersionsResponseData.SupportedFeatureKey()
+                        .setName(f.name()).setMinVersion(f.minSupported()).setMaxVersion(f.maxSupported()));
+            }
+            if (f.finalized() > 0) {
+                resp.finalizedFeatures.add(new ApiVersionsResponseData.FinalizedFeatureKey()
+                        .setName(f.name()).setMinVersionLevel(f.finalized()).setMaxVersionLevel(f.finalized()));
+            }
+        }
+        resp.finalizedFeaturesEpoch = BrokerFeatures.FINALIZED_EPOCH;
     }
 }

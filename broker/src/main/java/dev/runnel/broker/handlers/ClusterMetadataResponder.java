@@ -81,8 +81,18 @@ final class ClusterMetadataResponder {
                 }
             }
         }
-        if (version >= 8 && req.includeClusterAuthorizedOperations) {
-            resp.clusterAuthorizedOperations = 0;
+        if (version >= 8) {
+            // As Kafka without an authorizer: every operation the resource supports (the cluster's only in v8-10).
+            if (version <= 10 && req.includeClusterAuthorizedOperations) {
+                resp.clusterAuthorizedOperations = AuthorizedOperations.CLUSTER;
+            }
+            if (req.includeTopicAuthorizedOperations) {
+                for (MetadataResponseData.MetadataResponseTopic t : resp.topics) {
+                    if (t.name != null) {
+                        t.topicAuthorizedOperations = AuthorizedOperations.TOPIC;
+                    }
+                }
+            }
         }
         return resp;
     }

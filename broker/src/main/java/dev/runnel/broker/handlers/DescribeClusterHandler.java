@@ -20,8 +20,8 @@ public final class DescribeClusterHandler implements ApiHandler {
     private static final byte BROKER_ENDPOINT = 1;
     private static final byte CONTROLLER_ENDPOINT = 2;
 
-    /** Kafka's ACL operations on a cluster: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
-    static final int ALL_CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12);
+    /** Every ACL operation on a cluster, as Kafka reports without an authorizer. */
+    static final int ALL_CLUSTER_OPERATIONS = AuthorizedOperations.CLUSTER;
 
     @Override
     public ApiKeys api() {
@@ -110,13 +110,5 @@ public final class DescribeClusterHandler implements ApiHandler {
             resp.clusterAuthorizedOperations = ALL_CLUSTER_OPERATIONS;
         }
         return resp;
-    }
-
-    private static int bits(int... ops) {
-        int v = 0;
-        for (int op : ops) {
-            v |= 1 << op;
-        }
-        return v;
     }
 }

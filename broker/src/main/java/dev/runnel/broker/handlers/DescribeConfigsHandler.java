@@ -2,6 +2,7 @@ package dev.runnel.broker.handlers;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.BrokerConfig;
+import dev.runnel.broker.config.BrokerConfigKeys;
 import dev.runnel.broker.network.RequestContext;
 import dev.runnel.broker.state.Topic;
 import dev.runnel.broker.state.TopicConfigs;
@@ -32,10 +33,11 @@ import java.util.concurrent.CompletableFuture;
  * STATIC_BROKER_CONFIG when a {@code server.properties} key decides it, DEFAULT_CONFIG otherwise; synonyms
  * (v1+, on request) list the override and the broker keys behind it, as Kafka does.
  *
- * <p>A broker (resource name = this node's id) shows its {@code server.properties} keys, Runnel's defaults and
- * the broker-level keys behind topic configs. All are read-only: Runnel reads broker configs at startup and has
- * no dynamic broker configs, so the cluster-wide default resource (name "") is empty. Another broker id, or a
- * name that is not a number, gets INVALID_REQUEST with Kafka's message.
+ * <p>A broker (resource name = this node's id) shows the configuration in force: {@code server.properties} keys,
+ * Runnel's defaults, the broker-level keys behind topic configs and the dynamic broker configs, with Kafka's
+ * sources (DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG); a key is
+ * read-only unless it is dynamic. The cluster-wide default resource (name "") shows the dynamic defaults. Another
+ * broker id, or a name that is not a number, gets INVALID_REQUEST with Kafka's message.
  *
  * <p>Documentation (v3+, on request) is a short text of Runnel's for topic configs, null for broker keys.
  */
@@ -120,11 +122,9 @@ public final class DescribeConfigsHandler implements ApiHandler {
                 if (bad != null) {
                     return error(Errors.INVALID_REQUEST, bad);
                 }
-                if (res.resourceName.isEmpty()) {
-                    return ok(List.of(), synonyms, docs); // no dynamic cluster-wide defaults in Runnel
-                }
                 List<ConfigValue> values = new ArrayList<>();
-                for (ConfigValue v : brokerConfigs(broker.config())) {
+                List<ConfigValue> all = res.resourceName.isEmpty() ? clusterDefaultConfigs(broker.config()) : brokerConfigs(broker.config());
+                for (ConfigValue v : all) {
                     if (keys == null || keys.contains(v.name())) {
                         values.add(v);
                     }
@@ -168,37 +168,73 @@ public final class DescribeConfigsHandler implements ApiHandler {
     }
 
     /**
-     * This broker's configs: the keys of {@code server.properties} with Runnel's defaults, {@code broker.id} (as
-     * KRaft Kafka shows it, equal to node.id), and the broker keys behind topic configs with Kafka's defaults.
+     * This broker's configs: the configuration in force (server.properties, Runnel's defaults and the dynamic
+     * configs), {@code broker.id} (as KRaft Kafka shows it, equal to node.id), and the broker keys behind topic
+     * configs with Kafka's defaults. Each with its synonyms in Kafka's order (this broker's dynamic value, the
+     * cluster-wide one, server.properties, the default; for log.retention.ms also .minutes and .hours) and the source
+     * of the first; read-only unless the key is dynamic.
      */
     static List<ConfigValue> brokerConfigs(BrokerConfig config) {
         Map<String, String> values = new LinkedHashMap<>(config.all());
         values.putIfAbsent("broker.id", config.get("node.id"));
         TopicConfigs.brokerSynonymDefaults().forEach(values::putIfAbsent);
         List<ConfigValue> out = new ArrayList<>(values.size());
-        values.forEach((key, value) -> {
-            boolean explicit = key.equals("broker.id") && config.get(key) == null
-                    ? !config.isDefault("node.id")
-                    : config.get(key) != null && !config.isDefault(key);
-            boolean sensitive = isSensitive(key);
-            List<Synonym> syns = new ArrayList<>(2);
-            if (explicit) {
-                syns.add(new Synonym(key, sensitive ? null : value, Source.STATIC_BROKER_CONFIG));
-                String dflt = TopicConfigs.brokerDefault(key);
-                if (dflt != null) {
-                    syns.add(new Synonym(key, sensitive ? null : dflt, Source.DEFAULT_CONFIG));
-                }
-            } else if (value != null) {
-                syns.add(new Synonym(key, sensitive ? null : value, Source.DEFAULT_CONFIG));
-            }
-            Type type = sensitive ? Type.PASSWORD : TopicConfigs.brokerSynonymType(key);
-            if (type == null) {
-                type = BROKER_TYPES.getOrDefault(key, Type.UNKNOWN);
-            }
-            out.add(new ConfigValue(key, sensitive ? null : value, explicit ? Source.STATIC_BROKER_CONFIG : Source.DEFAULT_CONFIG,
-                    List.copyOf(syns), type, null, true, sensitive));
-        });
+        values.forEach((key, value) -> out.add(brokerEntry(config, key, value, true)));
         return out;
+    }
+
+    /** The cluster-wide dynamic configs (resource name ""), each with its DYNAMIC_DEFAULT_BROKER_CONFIG synonyms. */
+    static List<ConfigValue> clusterDefaultConfigs(BrokerConfig config) {
+        List<ConfigValue> out = new ArrayList<>();
+        new java.util.TreeMap<>(config.dynamicDefaultConfigs()).forEach((key, value) -> out.add(brokerEntry(config, key, value, false)));
+        return out;
+    }
+
+    private static ConfigValue brokerEntry(BrokerConfig config, String key, String value, boolean perBroker) {
+        boolean sensitive = isSensitive(key);
+        List<Synonym> syns = new ArrayList<>(3);
+        List<String> group = BrokerConfig.synonymGroup(key);
+        if (perBroker) {
+            for (String k : group) {
+                addSynonym(syns, k, config.dynamicBrokerConfigs().get(k), Source.DYNAMIC_BROKER_CONFIG, sensitive);
+            }
+        }
+        for (String k : group) {
+            addSynonym(syns, k, config.dynamicDefaultConfigs().get(k), Source.DYNAMIC_DEFAULT_BROKER_CONFIG, sensitive);
+        }
+        if (perBroker) {
+            for (String k : group) {
+                String v = config.staticValue(k);
+                if (v == null && k.equals("broker.id")) {
+                    v = config.staticValue("node.id"); // KRaft Kafka: broker.id is node.id
+                }
+                addSynonym(syns, k, v, Source.STATIC_BROKER_CONFIG, sensitive);
+            }
+            for (String k : group) {
+                String dflt = k.equals("broker.id") ? BrokerConfig.presetDefault("node.id") : TopicConfigs.brokerDefault(k);
+                if (dflt == null && k.equals(key) && syns.isEmpty() && value != null) {
+                    dflt = value; // a key without a default of Runnel's or Kafka's, shown as it is
+                }
+                addSynonym(syns, k, dflt, Source.DEFAULT_CONFIG, sensitive);
+            }
+        }
+        // As Kafka: the synonyms before the described key's own (e.g. log.retention.ms when describing .hours) go.
+        while (!syns.isEmpty() && !syns.get(0).name().equals(key)) {
+            syns.remove(0);
+        }
+        Type type = sensitive ? Type.PASSWORD : TopicConfigs.brokerSynonymType(key);
+        if (type == null) {
+            type = BROKER_TYPES.getOrDefault(key, Type.UNKNOWN);
+        }
+        Source source = syns.isEmpty() ? Source.DEFAULT_CONFIG : syns.get(0).source();
+        return new ConfigValue(key, sensitive ? null : value, source, List.copyOf(syns), type, null,
+                !BrokerConfigKeys.isDynamic(key), sensitive);
+    }
+
+    private static void addSynonym(List<Synonym> syns, String name, String value, Source source, boolean sensitive) {
+        if (value != null) {
+            syns.add(new Synonym(name, sensitive ? null : value, source));
+        }
     }
 
     private static boolean isSensitive(String key) {

@@ -105,10 +105,13 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                 }
             }
             if (id == null) {
-                resp.topics.add(rt.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setTopicId(ZERO));
+                resp.topics.add(rt.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setTopicId(ZERO)
+                        .setTopicAuthorizedOperations(AuthorizedOperations.TOPIC));
                 continue;
             }
-            rt.setTopicId(id).setIsInternal(TopicConfigs.isInternalTopicName(name)).setErrorCode(Errors.NONE.code());
+            // Kafka sets every listed topic's authorized operations; with no authorizer, all of them.
+            rt.setTopicId(id).setIsInternal(TopicConfigs.isInternalTopicName(name)).setErrorCode(Errors.NONE.code())
+                    .setTopicAuthorizedOperations(AuthorizedOperations.TOPIC);
             resp.topics.add(rt);
             for (PartitionState p : partitions) {
                 if (p.index() < first) {

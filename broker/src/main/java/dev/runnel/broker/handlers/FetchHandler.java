@@ -60,9 +60,11 @@ public final class FetchHandler implements ApiHandler {
     }
 
     private final FetchSessionCache sessions;
+    private final dev.runnel.broker.quota.ClientQuotas quotas;
 
-    FetchHandler(FetchSessionCache sessions) {
+    FetchHandler(FetchSessionCache sessions, dev.runnel.broker.quota.ClientQuotas quotas) {
         this.sessions = sessions;
+        this.quotas = quotas;
     }
 
     /** With {@code max.incremental.fetch.session.cache.slots} sessions at most (Kafka's default 1000; 0: none). */
@@ -72,7 +74,8 @@ public final class FetchHandler implements ApiHandler {
         if (v != null && !v.isBlank()) {
             slots = Integer.parseInt(v.trim());
         }
-        return new FetchHandler(new FetchSessionCache(slots, FetchSessionCache.EVICTION_MS, System::currentTimeMillis));
+        return new FetchHandler(new FetchSessionCache(slots, FetchSessionCache.EVICTION_MS, System::currentTimeMillis),
+                dev.runnel.broker.quota.ClientQuotas.forBroker(broker));
     }
 
     public FetchSessionCache sessions() {
@@ -196,11 +199,23 @@ public final class FetchHandler implements ApiHandler {
             }
         }
         int maxBytes = Math.min(req.maxBytes, fetchMaxBytes(broker));
+        if (replicaId < 0) {
+            // Kafka caps a consumer's fetch at what its quota allows in one measured span.
+            maxBytes = Math.min(maxBytes, quotas.maxFetchBytes(ctx));
+        }
         FetchOperation op = new FetchOperation(resp, slots, version, replicaId >= 0, req.isolationLevel == 1,
                 req.maxWaitMs, req.minBytes, maxBytes, broker.metrics());
         boolean redirect = broker.cluster() != null && version >= 12
                 && slots.stream().anyMatch(s -> s.error() == Errors.NOT_LEADER_OR_FOLLOWER);
         CompletableFuture<ApiMessage> answer = op.run(ctx.channel(), broker.timer());
+        // Consumer byte-rate quota (replica fetches are exempt): a throttled fetch is answered empty (KIP-219).
+        boolean[] throttled = {false};
+        if (replicaId < 0 && quotas.fetch().enabled()) {
+            answer = answer.thenApply(m -> {
+                throttled[0] = m != null && quotas.throttleFetch(ctx, resp);
+                return m;
+            });
+        }
         if (LegacyFetch.applies(version)) {
             // v0-3 know no sessions: a full response, converted once it is read
             answer = answer.thenApply(m -> {
@@ -222,6 +237,9 @@ public final class FetchHandler implements ApiHandler {
                 Map<FetchSessionCache.Key, FetchResponseData.PartitionData> sent = new HashMap<>();
                 for (int i = 0; i < slots.size(); i++) {
                     sent.put(wanted.get(i).key(), slots.get(i).response());
+                }
+                if (throttled[0]) {
+                    return m; // Kafka's throttled full response: no session, no partitions
                 }
                 FetchSessionCache.Session created = sessions.create(replicaId >= 0, byId, requested, sent);
                 if (created != null) {

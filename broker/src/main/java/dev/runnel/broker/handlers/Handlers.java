@@ -9,9 +9,11 @@ public final class Handlers {
     }
 
     public static void registerAll(Broker broker, Consumer<ApiHandler> register) {
+        // loaded now: quotas hold from the first request
+        dev.runnel.broker.quota.ClientQuotas quotas = dev.runnel.broker.quota.ClientQuotas.forBroker(broker);
         register.accept(new ApiVersionsHandler());
         register.accept(new MetadataHandler());
-        register.accept(new ProduceHandler());
+        register.accept(new ProduceHandler(quotas));
         register.accept(FetchHandler.create(broker));
         register.accept(new ListOffsetsHandler());
         register.accept(InitProducerIdHandler.create(broker));
@@ -29,6 +31,10 @@ public final class Handlers {
         register.accept(new ElectLeadersHandler());
         register.accept(new DescribeLogDirsHandler());
         register.accept(new DescribeProducersHandler());
+        register.accept(new DescribeClientQuotasHandler());
+        register.accept(new AlterClientQuotasHandler());
+        register.accept(new UpdateFeaturesHandler());
+        register.accept(new ListClientMetricsResourcesHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));

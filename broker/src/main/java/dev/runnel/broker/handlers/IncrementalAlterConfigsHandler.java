@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,11 +30,8 @@ import org.slf4j.LoggerFactory;
  * logs at once; {@code validate_only} stops after validation. APPEND and SUBTRACT work on list configs only
  * ({@code cleanup.policy} and the throttled-replica lists), starting from the topic's current value.
  *
- * <p>Broker configs: Runnel has no dynamic broker configs (DescribeConfigs shows every broker config read-only),
- * so a BROKER resource that names this node (or "" for the cluster default) with any config change gets
- * INVALID_REQUEST "Cannot update these configs dynamically: [...]", the answer Kafka gives for its own read-only
- * broker configs. Keeping changes in memory only would make the broker and server.properties disagree after a
- * restart, and the broker-level values feed every topic's log settings; set them in server.properties instead.
+ * <p>A BROKER resource (this node's id, or "" for the cluster-wide default) changes Kafka's dynamic broker configs:
+ * see {@link BrokerConfigChanges}.
  */
 public final class IncrementalAlterConfigsHandler implements ApiHandler {
     private static final Logger LOG = LoggerFactory.getLogger(IncrementalAlterConfigsHandler.class);
@@ -150,17 +146,8 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 }
                 return replaceTopicConfigs(broker, t, next, validateOnly);
             }
-            case DescribeConfigsHandler.BROKER: {
-                // Nothing is set dynamically, so deleting a key changes nothing: accepted (kafka-reassign-partitions
-                // --verify clears its replication throttles this way).
-                Set<String> changed = new HashSet<>();
-                for (AlterableConfig c : r.configs) {
-                    if (c.configOperation != DELETE) {
-                        changed.add(c.name);
-                    }
-                }
-                return alterBroker(broker, r.resourceName, changed);
-            }
+            case DescribeConfigsHandler.BROKER:
+                return BrokerConfigChanges.incremental(broker, r.resourceName, r.configs, validateOnly);
             default:
                 return unsupportedType(r.resourceType);
         }
@@ -262,19 +249,6 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                             });
                 })
                 .exceptionally(e -> new Outcome(Errors.REQUEST_TIMED_OUT, "The controller did not apply the change: " + e.getMessage()));
-    }
-
-    /** Broker configs cannot change at runtime in Runnel; an empty change set is accepted. */
-    static Outcome alterBroker(Broker broker, String name, Set<String> keys) {
-        String bad = DescribeConfigsHandler.brokerResourceProblem(broker, name, true, "");
-        if (bad != null) {
-            return new Outcome(Errors.INVALID_REQUEST, bad.startsWith("Broker id must be") ? bad.replace("Broker id", "Node id") : bad);
-        }
-        if (keys.isEmpty()) {
-            return Outcome.OK;
-        }
-        return new Outcome(Errors.INVALID_REQUEST, "Cannot update these configs dynamically: " + new TreeSet<>(keys)
-                + " (Runnel reads broker configs from server.properties at startup)");
     }
 
     static Outcome unsupportedType(byte type) {

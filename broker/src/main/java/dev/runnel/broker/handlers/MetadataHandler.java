@@ -65,8 +65,18 @@ public final class MetadataHandler implements ApiHandler {
                 resp.topics.add(lookup(broker, rt, allowAutoCreate, version));
             }
         }
-        if (version >= 8 && req.includeClusterAuthorizedOperations) {
-            resp.clusterAuthorizedOperations = 0; // no authorizer: Kafka reports the empty set here too
+        if (version >= 8) {
+            // As Kafka without an authorizer: every operation the resource supports (the cluster's only in v8-10).
+            if (version <= 10 && req.includeClusterAuthorizedOperations) {
+                resp.clusterAuthorizedOperations = AuthorizedOperations.CLUSTER;
+            }
+            if (req.includeTopicAuthorizedOperations) {
+                for (MetadataResponseData.MetadataResponseTopic t : resp.topics) {
+                    if (t.name != null) {
+                        t.topicAuthorizedOperations = AuthorizedOperations.TOPIC;
+                    }
+                }
+            }
         }
         return CompletableFuture.completedFuture(resp);
     }

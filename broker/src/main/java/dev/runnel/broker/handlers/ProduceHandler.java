@@ -50,6 +50,13 @@ public final class ProduceHandler implements ApiHandler {
     /** Kafka lets only its admin tooling (this client id) write to internal topics. */
     static final String ADMIN_CLIENT_ID = "__admin_client";
 
+    private final dev.runnel.broker.quota.ClientQuotas quotas;
+
+    /** With the broker's client quotas, whose producer_byte_rate each request counts against. */
+    public ProduceHandler(dev.runnel.broker.quota.ClientQuotas quotas) {
+        this.quotas = quotas;
+    }
+
     @Override
     public ApiKeys api() {
         return ApiKeys.PRODUCE;
@@ -74,6 +81,7 @@ public final class ProduceHandler implements ApiHandler {
         ProduceResponseData resp = new ProduceResponseData();
         boolean anyError = false;
         List<CompletableFuture<Void>> waits = new ArrayList<>();
+        long requestBytes = quotas.produce().enabled() ? dev.runnel.broker.quota.ClientQuotas.recordBytes(req) : 0;
 
         if (req.transactionalId == null && ProduceChecks.hasTransactionalRecords(req)) {
             // Kafka: only an authorized transactional id may write transactional records.
@@ -121,6 +129,7 @@ public final class ProduceHandler implements ApiHandler {
             dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
         }
         if (acks == 0) {
+            quotas.throttleProduce(ctx, requestBytes);
             if (anyError) {
                 LOG.info("Closing connection from {} (client id {}) after a failed produce request with acks=0",
                         ctx.clientHost(), ctx.clientId());
@@ -131,9 +140,11 @@ public final class ProduceHandler implements ApiHandler {
         if (!waits.isEmpty()) {
             return CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
                 dev.runnel.broker.cluster.LeaderHints.addTo(ctx.broker().cluster(), resp, version);
+                resp.setThrottleTimeMs(quotas.throttleProduce(ctx, requestBytes));
                 return (ApiMessage) resp;
             });
         }
+        resp.setThrottleTimeMs(quotas.throttleProduce(ctx, requestBytes));
         return CompletableFuture.completedFuture(resp);
     }
 
@@ -203,7 +214,13 @@ public final class ProduceHandler implements ApiHandler {
             if (r.errorCode() == LogErrors.KAFKA_STORAGE_ERROR && version < 4) {
                 err = Errors.NOT_LEADER_OR_FOLLOWER; // Produce v0-3 clients do not know KAFKA_STORAGE_ERROR
             }
-            return error(pd.index, err, r.errorMessage(), logStart);
+            ProduceResponseData.PartitionProduceResponse failed = error(pd.index, err, r.errorMessage(), logStart);
+            // Per-record errors (a key-less record on a compacted topic): Kafka's record_errors, Produce v8+.
+            for (dev.runnel.log.AppendResult.RecordError re : r.recordErrors()) {
+                failed.recordErrors.add(new ProduceResponseData.BatchIndexAndErrorMessage()
+                        .setBatchIndex(re.batchIndex()).setBatchIndexErrorMessage(re.message()));
+            }
+            return failed;
         }
         if (!r.duplicate()) {
             meters.produced(size, r.recordCount());

@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
 public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionQuotas.class);
 
-    private final int maxConnections;
-    private final int maxPerIp;
-    private final Map<InetAddress, Integer> perIpOverrides;
+    // Dynamic broker configs: a change applies to connections accepted from then on.
+    private volatile int maxConnections;
+    private volatile int maxPerIp;
+    private volatile Map<InetAddress, Integer> perIpOverrides;
     private final AtomicInteger open = new AtomicInteger();
     /** Connections per address (admitted or waiting); entries go when they reach 0. Updated atomically per key. */
     private final Map<InetAddress, Integer> perIp = new ConcurrentHashMap<>();
@@ -48,6 +49,20 @@ public final class ConnectionQuotas extends ChannelInboundHandlerAdapter {
         this.maxConnections = maxConnections;
         this.maxPerIp = maxPerIp;
         this.perIpOverrides = Map.copyOf(perIpOverrides);
+    }
+
+    /**
+     * New limits (dynamic broker configs): they apply to connections accepted from now on; open connections stay,
+     * as in Kafka. A higher {@code max.connections} lets waiting connections in at once.
+     */
+    public void reconfigure(int maxConnections, int maxPerIp, Map<InetAddress, Integer> perIpOverrides) {
+        this.perIpOverrides = Map.copyOf(perIpOverrides);
+        this.maxPerIp = maxPerIp;
+        this.maxConnections = maxConnections;
+        ChannelHandlerContext ctx = listener;
+        if (ctx != null) {
+            ctx.executor().execute(this::admitWaiting);
+        }
     }
 
     /**

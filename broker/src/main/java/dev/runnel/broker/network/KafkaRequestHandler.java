@@ -196,7 +196,8 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReadInterest() {
-        boolean read = pending.size() < MAX_PENDING && ctx.channel().isWritable();
+        boolean read = pending.size() < MAX_PENDING && ctx.channel().isWritable()
+                && !dev.runnel.broker.quota.ChannelThrottle.muted(ctx.channel());
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }
@@ -210,6 +211,10 @@ public final class KafkaRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == dev.runnel.broker.quota.ChannelThrottle.UNMUTED) {
+            updateReadInterest();
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (pending.isEmpty() || !ctx.channel().isWritable()) {
                 LOG.debug("Closing connection from {}: idle for connections.max.idle.ms", ctx.channel().remoteAddress());

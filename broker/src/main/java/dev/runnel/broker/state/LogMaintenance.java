@@ -48,9 +48,11 @@ public final class LogMaintenance implements AutoCloseable {
     private final TopicManager topics;
     private final Path logDir;
     private final long retentionCheckIntervalMs;
-    private final long cleanerBackoffMs;
+    private volatile long cleanerBackoffMs;
     private final boolean cleanerEnabled;
-    private final int maxMapEntries;
+    private volatile int maxMapEntries;
+    private java.util.concurrent.ScheduledFuture<?> cleanerTask;
+    private boolean started;
     private final ScheduledExecutorService retention;
     private final ScheduledExecutorService cleaner;
     private volatile Map<String, Long> lastCheckpoint = Map.of();
@@ -64,8 +66,7 @@ public final class LogMaintenance implements AutoCloseable {
         this.retentionCheckIntervalMs = Math.max(1, longOr(config, "log.retention.check.interval.ms", 300_000L));
         this.cleanerBackoffMs = Math.max(1, longOr(config, "log.cleaner.backoff.ms", 15_000L));
         this.cleanerEnabled = !"false".equalsIgnoreCase(String.valueOf(config.get("log.cleaner.enable")).trim());
-        long dedupeBytes = longOr(config, "log.cleaner.dedupe.buffer.size", 128L << 20);
-        this.maxMapEntries = (int) Math.max(1024, Math.min(Integer.MAX_VALUE / 4, dedupeBytes / 24));
+        this.maxMapEntries = maxMapEntries(config);
         this.retention = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "runnel-log-retention"));
         this.cleaner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "runnel-log-cleaner"));
     }
@@ -77,6 +78,28 @@ public final class LogMaintenance implements AutoCloseable {
         t.setDaemon(true);
         threads.add(t);
         return t;
+    }
+
+    private static int maxMapEntries(BrokerConfig config) {
+        long dedupeBytes = longOr(config, "log.cleaner.dedupe.buffer.size", 128L << 20);
+        return (int) Math.max(1024, Math.min(Integer.MAX_VALUE / 4, dedupeBytes / 24));
+    }
+
+    /**
+     * Dynamic broker configs changed: the cleaner's key map size applies from its next log, a new
+     * {@code log.cleaner.backoff.ms} from the next pass.
+     */
+    public synchronized void reconfigure(BrokerConfig config) {
+        maxMapEntries = maxMapEntries(config);
+        long backoff = Math.max(1, longOr(config, "log.cleaner.backoff.ms", 15_000L));
+        if (backoff != cleanerBackoffMs) {
+            cleanerBackoffMs = backoff;
+            if (started && cleanerEnabled && !stopping) {
+                cleanerTask.cancel(false);
+                cleanerTask = cleaner.scheduleWithFixedDelay(() -> cleanerPass(false), backoff, backoff, TimeUnit.MILLISECONDS);
+            }
+            LOG.info("Log cleaner backoff is now {} ms", backoff);
+        }
     }
 
     private static long longOr(BrokerConfig c, String key, long dflt) {
@@ -95,14 +118,15 @@ public final class LogMaintenance implements AutoCloseable {
      * Applies Kafka's checkpoint files of the log directory (log start offsets ahead of a log's own, the cleaner's
      * progress) and starts the threads.
      */
-    public void start() {
+    public synchronized void start() {
         applyCheckpoints();
+        started = true;
         long initial = Math.min(30_000L, retentionCheckIntervalMs);
         retention.scheduleWithFixedDelay(this::retentionPass, initial, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         long deleteEvery = Math.min(1000L, retentionCheckIntervalMs);
         retention.scheduleWithFixedDelay(this::deleteExpiredFiles, deleteEvery, deleteEvery, TimeUnit.MILLISECONDS);
         if (cleanerEnabled) {
-            cleaner.scheduleWithFixedDelay(() -> cleanerPass(false), cleanerBackoffMs, cleanerBackoffMs, TimeUnit.MILLISECONDS);
+            cleanerTask = cleaner.scheduleWithFixedDelay(() -> cleanerPass(false), cleanerBackoffMs, cleanerBackoffMs, TimeUnit.MILLISECONDS);
         }
         LOG.info("Log maintenance: retention check every {} ms, cleaner {} (backoff {} ms, up to {} keys per clean)",
                 retentionCheckIntervalMs, cleanerEnabled ? "on" : "off", cleanerBackoffMs, maxMapEntries);

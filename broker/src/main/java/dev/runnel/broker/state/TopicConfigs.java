@@ -27,8 +27,9 @@ import java.util.regex.Pattern;
  * {@code segment.bytes} keeps Kafka 3.x's lower bound (14 bytes) rather than 4.x's 1 MiB, so that tests
  * which roll tiny segments keep working.
  *
- * <p>Runnel has no dynamic broker configs: a topic config's value comes from the topic's override, else from
- * a broker key in {@code server.properties}, else from the default. Overrides are stored in their canonical
+ * <p>A topic config's value comes from the topic's override, else from a broker key (set dynamically for this
+ * broker, dynamically cluster-wide, or in {@code server.properties}: see {@link BrokerConfig#withDynamic}), else
+ * from the default. Overrides are stored in their canonical
  * form (see {@link #normalize(Map)}), which is also how they are described, as Kafka does.
  */
 public final class TopicConfigs {
@@ -249,6 +250,11 @@ public final class TopicConfigs {
         Map<String, String> m = new LinkedHashMap<>();
         BROKER_KEYS.forEach((k, s) -> m.put(k, s.kafkaDefault()));
         return m;
+    }
+
+    /** Whether a broker key is the default of a topic config (log.retention.ms for retention.ms ...). */
+    public static boolean isBrokerSynonym(String key) {
+        return BROKER_KEYS.containsKey(key);
     }
 
     /** The type of a broker key that is a synonym of a topic config, or null when it is not one. */
@@ -583,9 +589,25 @@ public final class TopicConfigs {
         } else {
             value = format(def, brokerParsed(broker, def));
         }
-        for (BrokerSynonym s : def.synonyms()) {
-            if (setExplicitly(broker, s.key())) {
-                synonyms.add(new Synonym(s.key(), broker.get(s.key()), Source.STATIC_BROKER_CONFIG));
+        if (broker != null) {
+            // Kafka's order: this broker's dynamic configs, the cluster-wide ones, server.properties, the default.
+            for (BrokerSynonym s : def.synonyms()) {
+                String v = broker.dynamicBrokerConfigs().get(s.key());
+                if (v != null) {
+                    synonyms.add(new Synonym(s.key(), v, Source.DYNAMIC_BROKER_CONFIG));
+                }
+            }
+            for (BrokerSynonym s : def.synonyms()) {
+                String v = broker.dynamicDefaultConfigs().get(s.key());
+                if (v != null) {
+                    synonyms.add(new Synonym(s.key(), v, Source.DYNAMIC_DEFAULT_BROKER_CONFIG));
+                }
+            }
+            for (BrokerSynonym s : def.synonyms()) {
+                String v = broker.staticValue(s.key());
+                if (v != null) {
+                    synonyms.add(new Synonym(s.key(), v, Source.STATIC_BROKER_CONFIG));
+                }
             }
         }
         if (!def.synonyms().isEmpty()) {

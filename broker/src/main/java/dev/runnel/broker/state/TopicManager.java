@@ -31,16 +31,17 @@ public final class TopicManager implements AutoCloseable {
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
     public static final int MAX_NAME_LENGTH = 249;
 
-    private final BrokerConfig config;
+    /** The broker configuration in force (dynamic broker configs included). */
+    private final java.util.function.Supplier<BrokerConfig> config;
     private final Path dataDir;
     private final Path metaDir;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final Map<UUID, Topic> byId = new ConcurrentHashMap<>();
     private final List<java.util.function.Consumer<Topic>> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private TopicManager(BrokerConfig config) {
+    private TopicManager(java.util.function.Supplier<BrokerConfig> config) {
         this.config = config;
-        this.dataDir = config.logDirs().get(0);
+        this.dataDir = config.get().logDirs().get(0);
         this.metaDir = dataDir.resolve(".runnel-topics");
     }
 
@@ -51,7 +52,16 @@ public final class TopicManager implements AutoCloseable {
     static final int DEFAULT_RECOVERY_THREADS = 8;
 
     public static TopicManager open(BrokerConfig config) throws IOException {
-        TopicManager tm = new TopicManager(config);
+        return open(() -> config);
+    }
+
+    /**
+     * Opens the topics of the log directory; {@code config} gives the broker configuration in force each time a
+     * partition log's settings are worked out (see {@link #brokerDefaultsChanged()}).
+     */
+    public static TopicManager open(java.util.function.Supplier<BrokerConfig> configInForce) throws IOException {
+        TopicManager tm = new TopicManager(configInForce);
+        BrokerConfig config = configInForce.get();
         Files.createDirectories(tm.metaDir);
         String v = config.get("num.recovery.threads.per.data.dir");
         int threads = v == null || v.isBlank() ? DEFAULT_RECOVERY_THREADS : Math.max(1, Integer.parseInt(v.trim()));
@@ -147,7 +157,8 @@ public final class TopicManager implements AutoCloseable {
     }
 
     private Partition openPartition(Topic t, int index) throws IOException {
-        return Partition.open(t, index, config.nodeId(), dataDir.resolve(t.name() + "-" + index), TopicConfigs.logConfig(config, t.configOverrides()));
+        BrokerConfig c = config.get();
+        return Partition.open(t, index, c.nodeId(), dataDir.resolve(t.name() + "-" + index), TopicConfigs.logConfig(c, t.configOverrides()));
     }
 
     /** Why a topic name is not acceptable, or null if it is. */
@@ -351,7 +362,21 @@ public final class TopicManager implements AutoCloseable {
         t.setConfigOverrides(new TreeMap<>(overrides));
         store(t);
         for (Partition p : t.partitions()) {
-            p.updateConfig(TopicConfigs.logConfig(config, overrides));
+            p.updateConfig(TopicConfigs.logConfig(config.get(), overrides));
+        }
+    }
+
+    /**
+     * The broker-level defaults of topic configs changed (a dynamic broker config): every partition log gets its
+     * settings worked out again, so that topics without an override of their own follow the new default.
+     */
+    public synchronized void brokerDefaultsChanged() {
+        BrokerConfig c = config.get();
+        for (Topic t : topics.values()) {
+            var logConfig = TopicConfigs.logConfig(c, t.configOverrides());
+            for (Partition p : t.partitions()) {
+                p.updateConfig(logConfig);
+            }
         }
     }
 

@@ -165,7 +165,7 @@ class ConfigsAdminTest {
     }
 
     @Test
-    void theBrokerShowsItsConfigsReadOnly() throws Exception {
+    void theBrokerShowsItsConfigsWithReadOnlyFlags() throws Exception {
         DescribeConfigsResult r = describe(BROKER, "1", 4, true, false);
         assertEquals(Errors.NONE.code(), r.errorCode);
         DescribeConfigsResourceResult partitions = entry(r, "num.partitions");
@@ -179,13 +179,17 @@ class ConfigsAdminTest {
         DescribeConfigsResourceResult segment = entry(r, "log.segment.bytes");
         assertEquals("1073741824", segment.value);
         assertEquals(5, segment.configSource);
+        assertFalse(segment.readOnly, "log.segment.bytes is a dynamic config in Kafka");
+        assertFalse(entry(r, "max.connections").readOnly);
+        assertTrue(entry(r, "log.dirs").readOnly);
+        assertTrue(entry(r, "log.retention.hours").readOnly, "only log.retention.ms of the three is dynamic in Kafka");
         assertEquals("86400000", entry(r, "log.cleaner.delete.retention.ms").value, "Kafka's default for a key Runnel does not read");
         assertNull(entry(r, "log.retention.ms").value, "no default, as in Kafka");
         assertEquals("1048588", entry(r, "message.max.bytes").value);
         assertEquals("true", entry(r, "auto.create.topics.enable").value);
         assertEquals("104857600", entry(r, "socket.request.max.bytes").value);
 
-        assertTrue(describe(BROKER, "", 4, false, false).configs.isEmpty(), "no dynamic cluster defaults");
+        assertTrue(describe(BROKER, "", 4, false, false).configs.isEmpty(), "no dynamic cluster defaults yet");
         DescribeConfigsResult other = describe(BROKER, "2", 4, false, false);
         assertEquals(Errors.INVALID_REQUEST.code(), other.errorCode);
         assertEquals("Unexpected broker id, expected 1 or empty string, but received 2", other.errorMessage);
@@ -263,14 +267,48 @@ class ConfigsAdminTest {
     }
 
     @Test
-    void brokerConfigsCannotChangeAtRuntime() throws Exception {
-        IncrementalAlterConfigsResponseData resp = alter(false, BROKER, "1", SET, "log.retention.ms", "5000");
+    void dynamicBrokerConfigsChangeAtRuntimeWithKafkasSources() throws Exception {
+        createTopic("follows");
+        createTopic("own", "retention.ms", "7000");
+        assertEquals(Errors.NONE.code(), alter(false, BROKER, "", SET, "log.retention.ms", "5000").responses.get(0).errorCode);
+        assertEquals(5000, topic("follows").partition(0).log().config().retentionMs(), "a topic without override follows");
+        assertEquals(7000, topic("own").partition(0).log().config().retentionMs(), "an override wins");
+
+        DescribeConfigsResult dflt = describe(BROKER, "", 4, true, false);
+        assertEquals(List.of("log.retention.ms=5000/3"), dflt.configs.stream().map(c -> c.name + "=" + c.value + "/" + c.configSource).toList());
+        assertEquals(List.of("log.retention.ms=5000/3"), entry(dflt, "log.retention.ms").synonyms.stream()
+                .map(s -> s.name + "=" + s.value + "/" + s.source).toList());
+
+        assertEquals(Errors.NONE.code(), alter(false, BROKER, "1", SET, "log.retention.ms", "6000").responses.get(0).errorCode);
+        DescribeConfigsResourceResult ms = entry(describe(BROKER, "1", 4, true, false), "log.retention.ms");
+        assertEquals("6000", ms.value);
+        assertEquals(2, ms.configSource, "DYNAMIC_BROKER_CONFIG");
+        assertEquals(List.of("log.retention.ms=6000/2", "log.retention.ms=5000/3", "log.retention.hours=24/4", "log.retention.hours=168/5"),
+                ms.synonyms.stream().map(s -> s.name + "=" + s.value + "/" + s.source).toList());
+        DescribeConfigsResourceResult topicRetention = entry(describe(TOPIC, "follows", 4, true, false), "retention.ms");
+        assertEquals("6000", topicRetention.value);
+        assertEquals(2, topicRetention.configSource);
+        assertEquals(6000, topic("follows").partition(0).log().config().retentionMs());
+
+        assertEquals(Errors.NONE.code(), alter(false, BROKER, "1", DELETE, "log.retention.ms", null).responses.get(0).errorCode);
+        assertEquals(5000, topic("follows").partition(0).log().config().retentionMs(), "back to the cluster default");
+    }
+
+    @Test
+    void readOnlyAndInvalidBrokerConfigsAreRefusedAsKafkaDoes() throws Exception {
+        IncrementalAlterConfigsResponseData resp = alter(false, BROKER, "1", SET, "log.dirs", "/tmp/x", SET, "broker.id", "7");
         assertEquals(Errors.INVALID_REQUEST.code(), resp.responses.get(0).errorCode);
-        assertTrue(resp.responses.get(0).errorMessage.startsWith("Cannot update these configs dynamically: [log.retention.ms]"),
-                resp.responses.get(0).errorMessage);
-        assertEquals(Errors.INVALID_REQUEST.code(), alter(false, BROKER, "", SET, "min.insync.replicas", "2").responses.get(0).errorCode);
+        assertEquals("Cannot update these configs dynamically: Set(broker.id, log.dirs)", resp.responses.get(0).errorMessage);
+        IncrementalAlterConfigsResponseData bad = alter(false, BROKER, "", SET, "log.retention.ms", "soon");
+        assertEquals(Errors.INVALID_REQUEST.code(), bad.responses.get(0).errorCode);
+        assertTrue(bad.responses.get(0).errorMessage.startsWith("Invalid value soon for configuration log.retention.ms: Not a number of type LONG"),
+                bad.responses.get(0).errorMessage);
         assertEquals("Unexpected broker id, expected 1, but received 2",
                 alter(false, BROKER, "2", SET, "log.retention.ms", "5000").responses.get(0).errorMessage);
+        assertEquals("Node id must be an integer, but it is: x",
+                alter(false, BROKER, "x", SET, "log.retention.ms", "5000").responses.get(0).errorMessage);
+        assertEquals(Errors.NONE.code(), alter(true, BROKER, "1", SET, "message.max.bytes", "2000").responses.get(0).errorCode);
+        assertTrue(server.broker().config().dynamicBrokerConfigs().isEmpty(), "validate_only changes nothing");
         assertEquals(Errors.NONE.code(), alter(false, BROKER, "1").responses.get(0).errorCode, "nothing to change is fine");
     }
 

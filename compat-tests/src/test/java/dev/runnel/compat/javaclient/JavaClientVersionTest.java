@@ -10,13 +10,13 @@ import java.net.URL;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.jar.JarFile;
-import org.apache.kafka.common.utils.AppInfoParser;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Guards the build: each surefire execution must really run the Java-client tests against the
- * kafka-clients version it claims (4.x in the default run, 3.9.x in {@code java-client-3.9}) —
+ * kafka-clients version it claims (4.4 in the default run, 4.3 in {@code java-client-4.3}, 3.9.x in {@code java-client-3.9}) —
  * both the classes loaded and the version the client reports (and sends to the broker in
  * ApiVersions as client_software_version).
  */
@@ -26,13 +26,13 @@ class JavaClientVersionTest {
     @Test
     void theLoadedKafkaClientsIsTheOneThisRunIsFor() throws Exception {
         String expected = System.getProperty("runnel.kafkaClientsVersion");
-        URL jar = AppInfoParser.class.getProtectionDomain().getCodeSource().getLocation();
+        URL jar = KafkaProducer.class.getProtectionDomain().getCodeSource().getLocation();
         String jarVersion = versionInsideJar(Path.of(jar.toURI()));
         System.out.println("[compat] " + Clients.describeVersion() + "; classes from " + jar + " (version " + jarVersion + ")");
         assumeTrue(expected != null, "runnel.kafkaClientsVersion is not set (not run through Maven), "
-                + "so there is no expected version to compare " + AppInfoParser.getVersion() + " with");
+                + "so there is no expected version to compare " + Clients.loadedVersion() + " with");
         assertEquals(expected, jarVersion, "version of the kafka-clients jar the client classes come from: " + jar);
-        assertEquals(expected, AppInfoParser.getVersion(),
+        assertEquals(expected, Clients.loadedVersion(),
                 "version the client reports (first kafka/kafka-version.properties on the classpath)");
     }
 

@@ -153,6 +153,29 @@ class KcatTest {
         assertEquals(List.of("8 v8", "9 v9"), fromEnd.stdoutLines(), "the last two records");
     }
 
+    @Test
+    void aCompactedTopicRefusesKeylessMessagesAndTakesKeyedOnes() throws Exception {
+        String topic = Clients.uniqueTopic("kcat-compacted");
+        try (org.apache.kafka.clients.admin.Admin admin = Clients.admin(broker)) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, java.util.Optional.of(1),
+                    java.util.Optional.of((short) 1)).configs(java.util.Map.of("cleanup.policy", "compact"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        // Without -K every message has a null key: the broker refuses them (INVALID_RECORD) and kcat says so.
+        Result keyless = kcat("no-key-1\nno-key-2\n", "-P", "-t", topic, "-p", "0");
+        System.out.println("[compat] kcat keyless produce to a compacted topic: exit " + keyless.exitCode());
+        assertTrue(keyless.exitCode() != 0, "kcat reports failed deliveries: " + keyless.describe());
+        // librdkafka's text for INVALID_RECORD (87), once per message.
+        assertEquals(2, keyless.stderr().lines()
+                .filter(l -> l.equals("% Delivery failed for message: Broker: Broker failed to validate record")).count(),
+                keyless.describe());
+
+        kcat("k1:keyed-1\n", "-P", "-t", topic, "-p", "0", "-K:").assertExitCode(0);
+        Result read = kcat(null, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o %k %s\n")
+                .assertExitCode(0);
+        assertEquals(List.of("0 k1 keyed-1"), read.stdoutLines(), "only the keyed message, at offset 0");
+    }
+
     private static Result kcat(String stdin, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(KCAT.toString(), "-b", broker.bootstrapServers(),
                 "-m", "15", "-X", "socket.timeout.ms=10000"));

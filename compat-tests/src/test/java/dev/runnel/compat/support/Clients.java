@@ -26,7 +26,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * Stock Java kafka-clients pointed at a {@link Broker}, with timeouts short enough that a broker
@@ -43,8 +42,27 @@ public final class Clients {
 
     /** The kafka-clients version actually loaded, and the one the build meant to load. */
     public static String describeVersion() {
-        return "kafka-clients " + AppInfoParser.getVersion()
+        return "kafka-clients " + loadedVersion()
                 + " (runnel.kafkaClientsVersion=" + System.getProperty("runnel.kafkaClientsVersion") + ")";
+    }
+
+    /**
+     * The version the loaded client reports (and sends in ApiVersions): the first
+     * {@code kafka/kafka-version.properties} on the classpath, as the client's AppInfoParser reads it (that class
+     * moved to {@code common.utils.internals} in kafka-clients 4.4, so it is not named here).
+     */
+    public static String loadedVersion() {
+        try (java.io.InputStream in = KafkaProducer.class.getClassLoader()
+                .getResourceAsStream("kafka/kafka-version.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties props = new java.util.Properties();
+            props.load(in);
+            return props.getProperty("version", "unknown");
+        } catch (java.io.IOException e) {
+            return "unknown (" + e + ")";
+        }
     }
 
     public static String uniqueTopic(String prefix) {

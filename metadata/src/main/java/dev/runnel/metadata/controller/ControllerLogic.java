@@ -827,4 +827,43 @@ public final class ControllerLogic {
     private static ConfigRecord configRecord(IncrementalAlterConfigsRequestData.AlterConfigsResource res, String name, String value) {
         return new ConfigRecord().setResourceType(res.resourceType).setResourceName(res.resourceName).setName(name).setValue(value);
     }
+
+    /**
+     * Writes client quota changes as Kafka's ClientQuotaRecords. The broker that forwarded the request has applied
+     * Kafka's rules (entity types and combinations, keys, values) with the broker's own table and sends only the
+     * resulting changes, one key per entry (remove=true removes it); here a change that the image already holds
+     * writes nothing.
+     */
+    public ControllerResult<dev.runnel.wire.message.AlterClientQuotasResponseData> alterClientQuotas(MetadataImage image,
+            dev.runnel.wire.message.AlterClientQuotasRequestData req) {
+        dev.runnel.wire.message.AlterClientQuotasResponseData resp = new dev.runnel.wire.message.AlterClientQuotasResponseData();
+        List<Message> records = new ArrayList<>();
+        for (dev.runnel.wire.message.AlterClientQuotasRequestData.EntryData e : req.entries) {
+            Map<String, String> entity = new java.util.TreeMap<>();
+            List<dev.runnel.metadata.records.ClientQuotaRecord.EntityData> recordEntity = new ArrayList<>();
+            dev.runnel.wire.message.AlterClientQuotasResponseData.EntryData r = new dev.runnel.wire.message.AlterClientQuotasResponseData.EntryData()
+                    .setErrorMessage(null);
+            for (dev.runnel.wire.message.AlterClientQuotasRequestData.EntityData ed : e.entity) {
+                entity.put(ed.entityType, ed.entityName);
+                recordEntity.add(new dev.runnel.metadata.records.ClientQuotaRecord.EntityData().setEntityType(ed.entityType)
+                        .setEntityName(ed.entityName));
+                r.entity.add(new dev.runnel.wire.message.AlterClientQuotasResponseData.EntityData().setEntityType(ed.entityType)
+                        .setEntityName(ed.entityName));
+            }
+            resp.entries.add(r);
+            if (entity.isEmpty()) {
+                r.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Invalid empty client quota entity");
+                continue;
+            }
+            Map<String, Double> current = image.clientQuotas().getOrDefault(java.util.Collections.unmodifiableMap(entity), Map.of());
+            for (dev.runnel.wire.message.AlterClientQuotasRequestData.OpData op : e.ops) {
+                boolean changes = op.remove ? current.containsKey(op.key) : !Double.valueOf(op.value).equals(current.get(op.key));
+                if (changes && !req.validateOnly) {
+                    records.add(new dev.runnel.metadata.records.ClientQuotaRecord().setEntity(new ArrayList<>(recordEntity))
+                            .setKey(op.key).setValue(op.remove ? 0.0 : op.value).setRemove(op.remove));
+                }
+            }
+        }
+        return ControllerResult.of(records, resp);
+    }
 }

@@ -60,6 +60,7 @@ public final class ControllerMessages {
             case dev.runnel.wire.message.AlterPartitionReassignmentsRequestData.API_KEY -> new dev.runnel.wire.message.AlterPartitionReassignmentsRequestData();
             case dev.runnel.wire.message.ElectLeadersRequestData.API_KEY -> new dev.runnel.wire.message.ElectLeadersRequestData();
             case dev.runnel.wire.message.AlterPartitionRequestData.API_KEY -> new dev.runnel.wire.message.AlterPartitionRequestData();
+            case dev.runnel.wire.message.AlterClientQuotasRequestData.API_KEY -> new dev.runnel.wire.message.AlterClientQuotasRequestData();
             case dev.runnel.wire.message.DescribeQuorumRequestData.API_KEY -> new dev.runnel.wire.message.DescribeQuorumRequestData();
             default -> throw new MalformedMessageException("The controller does not serve API key " + key);
         };

@@ -174,6 +174,8 @@ public final class QuorumController implements AutoCloseable {
             res = logic.createPartitions(img, c);
         } else if (req instanceof IncrementalAlterConfigsRequestData c) {
             res = logic.incrementalAlterConfigs(img, c);
+        } else if (req instanceof dev.runnel.wire.message.AlterClientQuotasRequestData q) {
+            res = logic.alterClientQuotas(img, q);
         } else if (req instanceof AllocateProducerIdsRequestData a) {
             res = logic.allocateProducerIds(img, a);
         } else if (req instanceof dev.runnel.wire.message.AlterPartitionRequestData a) {

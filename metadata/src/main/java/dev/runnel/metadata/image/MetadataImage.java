@@ -1,6 +1,7 @@
 package dev.runnel.metadata.image;
 
 import dev.runnel.metadata.records.BrokerRegistrationChangeRecord;
+import dev.runnel.metadata.records.ClientQuotaRecord;
 import dev.runnel.metadata.records.ConfigRecord;
 import dev.runnel.metadata.records.FenceBrokerRecord;
 import dev.runnel.metadata.records.NoOpRecord;
@@ -39,7 +40,7 @@ public final class MetadataImage {
     public static final byte TOPIC_CONFIG = 2;
     public static final byte BROKER_CONFIG = 4;
 
-    public static final MetadataImage EMPTY = new MetadataImage(-1, null, Map.of(), Map.of(), Map.of(), Map.of(), 0L, 0L);
+    public static final MetadataImage EMPTY = new MetadataImage(-1, null, Map.of(), Map.of(), Map.of(), Map.of(), 0L, 0L, Map.of());
 
     private final long offset;
     private final String clusterId;
@@ -49,14 +50,16 @@ public final class MetadataImage {
     private final Map<ConfigKey, Map<String, String>> configs;
     private final long nextProducerId;
     private final long maxBrokerEpoch;
+    private final Map<Map<String, String>, Map<String, Double>> clientQuotas;
 
     public record ConfigKey(byte type, String name) {
     }
 
     private MetadataImage(long offset, String clusterId, Map<Integer, BrokerRegistration> brokers, Map<String, TopicImage> topics,
                           Map<UUID, String> topicNames, Map<ConfigKey, Map<String, String>> configs, long nextProducerId,
-                          long maxBrokerEpoch) {
+                          long maxBrokerEpoch, Map<Map<String, String>, Map<String, Double>> clientQuotas) {
         this.offset = offset;
+        this.clientQuotas = clientQuotas;
         this.clusterId = clusterId;
         this.brokers = brokers;
         this.topics = topics;
@@ -115,6 +118,14 @@ public final class MetadataImage {
         return configs.getOrDefault(new ConfigKey(type, name), Map.of());
     }
 
+    /**
+     * Client quotas (Kafka's ClientQuotaRecord): entity (type to name, a null name for a default entity) to quota
+     * key and value. The same map object as long as no quota changed, so readers can skip unchanged images.
+     */
+    public Map<Map<String, String>, Map<String, Double>> clientQuotas() {
+        return clientQuotas;
+    }
+
     /** The first producer id not yet handed out to any broker. */
     public long nextProducerId() {
         return nextProducerId;
@@ -168,13 +179,25 @@ public final class MetadataImage {
                         .setName(kv.getKey()).setValue(kv.getValue()));
             }
         }
+        for (Map.Entry<Map<String, String>, Map<String, Double>> e : clientQuotas.entrySet()) {
+            for (Map.Entry<String, Double> kv : e.getValue().entrySet()) {
+                out.add(new ClientQuotaRecord().setEntity(entityData(e.getKey())).setKey(kv.getKey()).setValue(kv.getValue()));
+            }
+        }
+        return out;
+    }
+
+    private static List<ClientQuotaRecord.EntityData> entityData(Map<String, String> entity) {
+        List<ClientQuotaRecord.EntityData> out = new ArrayList<>();
+        entity.forEach((t, n) -> out.add(new ClientQuotaRecord.EntityData().setEntityType(t).setEntityName(n)));
         return out;
     }
 
     /** The images' content (not their offsets) is equal: for replay and snapshot tests. */
     public boolean sameContent(MetadataImage o) {
         return java.util.Objects.equals(clusterId, o.clusterId) && brokers.equals(o.brokers) && topics.equals(o.topics)
-                && configs.equals(o.configs) && nextProducerId == o.nextProducerId;
+                && configs.equals(o.configs) && nextProducerId == o.nextProducerId
+                && clientQuotas.equals(o.clientQuotas);
     }
 
     @Override
@@ -193,8 +216,10 @@ public final class MetadataImage {
         private Map<ConfigKey, Map<String, String>> configs;
         private long nextProducerId;
         private long maxBrokerEpoch;
+        private Map<Map<String, String>, Map<String, Double>> clientQuotas;
 
         Builder(MetadataImage base) {
+            this.clientQuotas = base.clientQuotas;
             this.base = base;
             this.clusterId = base.clusterId;
             this.brokers = base.brokers;
@@ -336,6 +361,26 @@ public final class MetadataImage {
                 } else {
                     configs().put(key, Collections.unmodifiableMap(m));
                 }
+            } else if (r instanceof ClientQuotaRecord q) {
+                Map<String, String> entity = new TreeMap<>();
+                for (ClientQuotaRecord.EntityData e : q.entity) {
+                    entity.put(e.entityType, e.entityName);
+                }
+                Map<String, String> key = Collections.unmodifiableMap(entity);
+                if (clientQuotas == base.clientQuotas) {
+                    clientQuotas = new HashMap<>(base.clientQuotas);
+                }
+                Map<String, Double> values = new TreeMap<>(clientQuotas.getOrDefault(key, Map.of()));
+                if (q.remove) {
+                    values.remove(q.key);
+                } else {
+                    values.put(q.key, q.value);
+                }
+                if (values.isEmpty()) {
+                    clientQuotas.remove(key);
+                } else {
+                    clientQuotas.put(key, Collections.unmodifiableMap(values));
+                }
             } else if (r instanceof ProducerIdsRecord p) {
                 nextProducerId = Math.max(nextProducerId, p.nextProducerId);
             } else if (r instanceof NoOpRecord) {
@@ -349,7 +394,8 @@ public final class MetadataImage {
             return new MetadataImage(offset, clusterId, brokers == base.brokers ? brokers : Collections.unmodifiableMap(brokers),
                     topics == base.topics ? topics : Collections.unmodifiableMap(topics),
                     topicNames == base.topicNames ? topicNames : Collections.unmodifiableMap(topicNames),
-                    configs == base.configs ? configs : Collections.unmodifiableMap(configs), nextProducerId, maxBrokerEpoch);
+                    configs == base.configs ? configs : Collections.unmodifiableMap(configs), nextProducerId, maxBrokerEpoch,
+                    clientQuotas == base.clientQuotas ? clientQuotas : Collections.unmodifiableMap(clientQuotas));
         }
     }
 }

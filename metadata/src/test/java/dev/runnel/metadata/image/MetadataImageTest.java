@@ -191,6 +191,33 @@ class MetadataImageTest {
         assertEquals(Map.of(), img.configs(MetadataImage.BROKER_CONFIG, "1"));
     }
 
+    private static dev.runnel.metadata.records.ClientQuotaRecord quota(String type, String name, String key, Double value) {
+        List<dev.runnel.metadata.records.ClientQuotaRecord.EntityData> entity = new ArrayList<>();
+        entity.add(new dev.runnel.metadata.records.ClientQuotaRecord.EntityData().setEntityType(type).setEntityName(name));
+        return new dev.runnel.metadata.records.ClientQuotaRecord().setEntity(entity).setKey(key)
+                .setValue(value == null ? 0.0 : value).setRemove(value == null);
+    }
+
+    @Test
+    void clientQuotasAreSetRemovedSnapshottedAndFramedAsKafkaDoes() {
+        MetadataImage img = base();
+        var before = img.clientQuotas();
+        img = img.apply(List.of(quota("client-id", "app", "producer_byte_rate", 1048576.0),
+                quota("client-id", "app", "consumer_byte_rate", 2048.0), quota("user", null, "request_percentage", 50.0)), 1);
+        assertEquals(Map.of("producer_byte_rate", 1048576.0, "consumer_byte_rate", 2048.0), img.clientQuotas().get(Map.of("client-id", "app")));
+        java.util.Map<String, String> defaultUser = new java.util.HashMap<>();
+        defaultUser.put("user", null);
+        assertEquals(Map.of("request_percentage", 50.0), img.clientQuotas().get(defaultUser));
+        MetadataImage other = img.apply(List.of(new NoOpRecord()), 2);
+        assertSame(img.clientQuotas(), other.clientQuotas(), "an image without quota records keeps the same map");
+        MetadataImage rebuilt = MetadataImage.EMPTY.apply(MetadataRecords.decodeBatch(MetadataRecords.encodeBatch(img.toRecords())), 1);
+        assertTrue(img.sameContent(rebuilt));
+        img = img.apply(List.of(quota("client-id", "app", "producer_byte_rate", null), quota("client-id", "app", "consumer_byte_rate", null),
+                quota("user", null, "request_percentage", null)), 3);
+        assertEquals(before, img.clientQuotas());
+        assertTrue(base().sameContent(img));
+    }
+
     @Test
     void aSnapshotRebuildsTheImageAndIsItselfStable() {
         MetadataImage img = base().apply(List.of(
