@@ -58,7 +58,7 @@ class FeatureUpdatesTest {
         String e = FeatureUpdates.firstError(List.of(
                 new FeatureUpdates.Update("metadata.version", (short) 33, FeatureUpdates.UPGRADE),
                 new FeatureUpdates.Update("group.version", (short) 1, FeatureUpdates.UPGRADE),
-                new FeatureUpdates.Update("transaction.version", (short) 2, FeatureUpdates.UPGRADE)), 3);
+                new FeatureUpdates.Update("transaction.version", (short) 2, FeatureUpdates.UPGRADE)), 3, (short) 2);
         assertEquals("Invalid update version 1 for feature group.version. Local controller 3 does not support this feature.", e);
     }
 }
