@@ -1170,6 +1170,19 @@ public final class PartitionLog implements AutoCloseable {
         return epochCache.endOffsetFor(leaderEpoch, logEndOffset());
     }
 
+    /**
+     * Whether the producer has a transaction open in this partition at this epoch (transactions V2: its partition
+     * was added to the transaction already, so a produce need not ask the coordinator).
+     */
+    public boolean hasOngoingTransaction(long producerId, short epoch) {
+        lock.lock();
+        try {
+            return producers.inTransaction(producerId, epoch);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A copy of every producer's state. */
     public List<ProducerStateManager.ProducerState> producerStates() {
         lock.lock();

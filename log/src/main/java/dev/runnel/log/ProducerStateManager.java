@@ -255,6 +255,12 @@ public final class ProducerStateManager {
         return new Append(origin);
     }
 
+    /** Whether the producer has an open transaction in this log at exactly this epoch. */
+    boolean inTransaction(long producerId, short epoch) {
+        Entry e = producers.get(producerId);
+        return e != null && e.epoch == epoch && e.currentTxnFirstOffset >= 0;
+    }
+
     /** The cached batch this one duplicates (same epoch and sequence range), or null. */
     Duplicate findDuplicate(RecordBatch batch) {
         Entry e = producers.get(batch.producerId());

@@ -121,6 +121,8 @@ public final class BrokerConfigKeys {
         key("controller.quorum.election.timeout.ms", Type.INT, "1000", atLeast(1), "Raft's election timeout.");
         key("runnel.controller.liveness.probe.interval.ms", Type.LONG, "250", atLeast(0),
                 "Runnel's: the active controller fences a broker whose listener refuses connections twice in a row, probed this often; 0: off.");
+        key("runnel.transaction.version", Type.INT, "2", between(1, 2),
+                "Runnel's: the finalized transaction.version feature (Kafka sets it with kafka-features): 2 = Kafka 4.x clients use transactions V2 (KIP-890), 1 = V1.");
         key("replica.lag.time.max.ms", Type.LONG, "30000", atLeast(1), "A follower that has not caught up for this long leaves the ISR.");
         key("num.replica.fetchers", Type.INT, "1", atLeast(1), "Fetcher threads per leader broker.");
         key("replica.fetch.max.bytes", Type.INT, "1048576", atLeast(0), "Bytes a follower asks for per partition.");

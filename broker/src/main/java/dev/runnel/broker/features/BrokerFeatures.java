@@ -13,9 +13,9 @@ import java.util.Map;
  *   <li>{@code metadata.version} 7-33 (3.3-IV3 to 4.4-IV2, Kafka 4.4's range), finalized 33. The levels past 3.3-IV3
  *       gate the records and inter-broker versions of Kafka's own controller and capabilities that other features
  *       switch on (ELR, below); what a client is served does not depend on them.</li>
- *   <li>{@code transaction.version} 0: level 1 writes TransactionLogValue v1, level 2 is KIP-890's
- *       server-side verification; Runnel's coordinator writes v0 and has neither, so 4.x producers use
- *       transactions V1.</li>
+ *   <li>{@code transaction.version} 0-2, finalized at {@code runnel.transaction.version} (2 by default, as a new
+ *       Kafka 4.x cluster): at 2, Kafka 4.x producers use transactions V2 (KIP-890: partitions added by the
+ *       brokers, an epoch bump with every EndTxn v5, TransactionLogValue v1); at 1 they use V1.</li>
  *   <li>{@code group.version} 0 (level 1 is KIP-848's consumer protocol), {@code share.version} 0 (share groups),
  *       {@code streams.version} 0 (KIP-1071 streams groups), {@code eligible.leader.replicas.version} 0 (KIP-966),
  *       {@code kraft.version} 0 (level 1 is a dynamic quorum): Runnel has none of those.</li>
@@ -26,6 +26,7 @@ import java.util.Map;
 public final class BrokerFeatures {
     public static final String METADATA_VERSION = "metadata.version";
     public static final String KRAFT_VERSION = "kraft.version";
+    public static final String TRANSACTION_VERSION = "transaction.version";
 
     /** One feature: the levels this broker supports and the one in force. */
     public record Feature(String name, short minSupported, short maxSupported, short finalized) {
@@ -44,7 +45,7 @@ public final class BrokerFeatures {
             new Feature(KRAFT_VERSION, 0, 0, 0),
             new Feature("share.version", 0, 0, 0),
             new Feature("streams.version", 0, 0, 0),
-            new Feature("transaction.version", 0, 0, 0));
+            new Feature(TRANSACTION_VERSION, 0, 2, 2));
 
     private static final Map<String, Feature> BY_NAME = new LinkedHashMap<>();
 
@@ -57,18 +58,22 @@ public final class BrokerFeatures {
     private BrokerFeatures() {
     }
 
-    public static List<Feature> all() {
-        return FEATURES;
+    /** The features of a broker whose transaction.version is finalized at {@code transactionVersion}. */
+    public static List<Feature> all(short transactionVersion) {
+        return FEATURES.stream().map(f -> f.name().equals(TRANSACTION_VERSION)
+                ? new Feature(f.name(), f.minSupported(), f.maxSupported(), transactionVersion) : f).toList();
     }
 
     /** The feature, or null when this broker does not know it. */
-    public static Feature get(String name) {
-        return BY_NAME.get(name);
+    public static Feature get(String name, short transactionVersion) {
+        Feature f = BY_NAME.get(name);
+        return f != null && name.equals(TRANSACTION_VERSION)
+                ? new Feature(f.name(), f.minSupported(), f.maxSupported(), transactionVersion) : f;
     }
 
     /** The level in force: 0 for a feature that is off or unknown. */
-    public static short finalizedLevel(String name) {
-        Feature f = BY_NAME.get(name);
+    public static short finalizedLevel(String name, short transactionVersion) {
+        Feature f = get(name, transactionVersion);
         return f == null ? 0 : f.finalized();
     }
 

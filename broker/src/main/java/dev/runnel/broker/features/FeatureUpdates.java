@@ -29,9 +29,9 @@ public final class FeatureUpdates {
      *
      * @param controllerId the node named in "Local controller N ..." messages
      */
-    public static String firstError(List<Update> updates, int controllerId) {
+    public static String firstError(List<Update> updates, int controllerId, short transactionVersion) {
         for (Update u : updates) {
-            String error = check(u, controllerId);
+            String error = check(u, controllerId, transactionVersion);
             if (error != null) {
                 return error;
             }
@@ -39,17 +39,17 @@ public final class FeatureUpdates {
         return null;
     }
 
-    private static String check(Update u, int controllerId) {
+    private static String check(Update u, int controllerId, short transactionVersion) {
         String name = u.feature();
         short level = u.level();
         if (u.upgradeType() < UPGRADE || u.upgradeType() > UNSAFE_DOWNGRADE) {
             return invalidUpdate(name, level, "The controller does not support the given upgrade type.");
         }
-        short current = BrokerFeatures.finalizedLevel(name);
+        short current = BrokerFeatures.finalizedLevel(name, transactionVersion);
         if (level < 0) {
             return invalidUpdate(name, level, "A feature version cannot be less than 0.");
         }
-        BrokerFeatures.Feature f = BrokerFeatures.get(name);
+        BrokerFeatures.Feature f = BrokerFeatures.get(name, transactionVersion);
         short min = f == null ? 0 : f.minSupported();
         short max = f == null ? 0 : f.maxSupported();
         if (level < min || level > max) {

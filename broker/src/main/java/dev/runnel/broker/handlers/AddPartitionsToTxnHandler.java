@@ -97,7 +97,11 @@ public final class AddPartitionsToTxnHandler implements ApiHandler {
             results.putAll(coordinator.verifyPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions));
             decided = CompletableFuture.completedFuture(null);
         } else {
-            decided = coordinator.addPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions).thenAccept(e -> {
+            // v4+ is sent only by brokers; without VerifyOnly it is a transactions V2 (KIP-890) partition leader adding
+            // the partition of a transactional produce for its client
+            boolean transactionsV2 = version >= 4;
+            decided = coordinator.addPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions,
+                    transactionsV2).thenAccept(e -> {
                 Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
                 partitions.forEach(p -> results.put(p, error));
             });

@@ -34,16 +34,23 @@ public final class EndTxnHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 4;
+        return 5;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         EndTxnRequestData req = (EndTxnRequestData) request;
         short version = ctx.apiVersion();
-        return coordinator.endTransaction(req.transactionalId, req.producerId, req.producerEpoch, req.committed).thenApply(e -> {
-            Errors error = e == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : e;
-            return new EndTxnResponseData().setErrorCode(error.code());
-        });
+        // v5 is transactions V2 (KIP-890): the end bumps the epoch and the answer carries the id and epoch to go on with
+        boolean transactionsV2 = version >= 5;
+        return coordinator.endTransaction(req.transactionalId, req.producerId, req.producerEpoch, req.committed, transactionsV2)
+                .thenApply(r -> {
+                    Errors error = r.error() == Errors.PRODUCER_FENCED && version < 2 ? Errors.INVALID_PRODUCER_EPOCH : r.error();
+                    EndTxnResponseData resp = new EndTxnResponseData().setErrorCode(error.code());
+                    if (transactionsV2) {
+                        resp.setProducerId(r.producerId()).setProducerEpoch(r.producerEpoch());
+                    }
+                    return resp;
+                });
     }
 }

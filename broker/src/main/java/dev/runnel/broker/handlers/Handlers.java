@@ -34,7 +34,7 @@ public final class Handlers {
         register.accept(new DescribeClientQuotasHandler());
         register.accept(new AlterClientQuotasHandler());
         register.accept(new UpdateFeaturesHandler());
-        register.accept(new ListClientMetricsResourcesHandler());
+        register.accept(new ListConfigResourcesHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());
         register.accept(new PartitionReassignmentsHandlers.List());
         register.accept(FindCoordinatorHandler.create(broker));

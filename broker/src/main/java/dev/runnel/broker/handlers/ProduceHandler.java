@@ -18,6 +18,7 @@ import dev.runnel.wire.message.ProduceResponseData;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +70,12 @@ public final class ProduceHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         ProduceRequestData req = (ProduceRequestData) request;
+        return dev.runnel.broker.txn.TxnProduceGate.run(ctx, ctx.apiVersion(), req, refused -> handle(ctx, req, refused));
+    }
+
+    /** Appends and answers; {@code refused}: partitions transactions V2 could not add to the producer's transaction. */
+    private CompletableFuture<ApiMessage> handle(RequestContext ctx, ProduceRequestData req,
+            Map<ProduceRequestData.PartitionProduceData, dev.runnel.broker.txn.TxnProduceGate.Refusal> refused) {
         short version = ctx.apiVersion();
         short acks = req.acks;
         ProduceResponseData resp = new ProduceResponseData();
@@ -94,8 +101,10 @@ public final class ProduceHandler implements ApiHandler {
                 String topicName = topic != null ? topic.name() : byId ? td.topicId.toString() : td.name;
                 BrokerMetrics.TopicMeters meters = topic == null ? null : ctx.broker().metrics().topic(topic.name());
                 for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
+                    dev.runnel.broker.txn.TxnProduceGate.Refusal refusal = refused.get(pd);
                     ProduceResponseData.PartitionProduceResponse pr = byId && topic == null
                             ? error(pd.index, Errors.UNKNOWN_TOPIC_ID, null, -1L)
+                            : refusal != null ? error(pd.index, refusal.error(), refusal.message(), -1L)
                             : produce(ctx, version, acksValid, internalAllowed, topic, topicName, pd, req.transactionalId, meters, acks);
                     anyError |= pr.errorCode != 0;
                     tr.partitionResponses.add(pr);

@@ -9,6 +9,10 @@ import dev.runnel.wire.Errors;
 import dev.runnel.wire.message.ApiKeys;
 import dev.runnel.wire.message.TxnOffsetCommitRequestData;
 import dev.runnel.wire.message.TxnOffsetCommitResponseData;
+import dev.runnel.broker.txn.TxnPartitionAdder;
+import dev.runnel.groupcoord.OffsetsTopic;
+import dev.runnel.groupcoord.txn.TxnPartition;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -36,13 +40,42 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 4;
+        return 5;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         short version = ctx.apiVersion();
         TxnOffsetCommitRequestData req = (TxnOffsetCommitRequestData) request;
+        if (version >= 5) {
+            // transactions V2 (KIP-890): no AddOffsetsToTxn; the group's offsets partition is added to the transaction here
+            if (req.groupId == null || req.groupId.isEmpty() || service.ensureOffsetsTopic() != Errors.NONE) {
+                return CompletableFuture.completedFuture(failAll(req, req.groupId == null || req.groupId.isEmpty()
+                        ? Errors.INVALID_GROUP_ID : Errors.COORDINATOR_NOT_AVAILABLE));
+            }
+            TxnPartition offsets = new TxnPartition(OffsetsTopic.NAME, groups.partitionFor(req.groupId));
+            return TxnPartitionAdder.of(ctx.broker()).addRetrying(req.transactionalId, req.producerId, req.producerEpoch,
+                    List.of(offsets)).thenCompose(e -> e == Errors.NONE ? commit(ctx, req, version)
+                    : CompletableFuture.completedFuture(failAll(req, e)));
+        }
+        return commit(ctx, req, version);
+    }
+
+    private static ApiMessage failAll(TxnOffsetCommitRequestData req, Errors error) {
+        TxnOffsetCommitResponseData resp = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : req.topics) {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt = new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic()
+                    .setName(t.name);
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions) {
+                rt.partitions.add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex).setErrorCode(error.code()));
+            }
+            resp.topics.add(rt);
+        }
+        return resp;
+    }
+
+    private CompletableFuture<ApiMessage> commit(RequestContext ctx, TxnOffsetCommitRequestData req, short version) {
         return groups.commitTransactionalOffsets(GroupsService.context(ctx), req).thenCompose(r -> {
             // With a replicated __consumer_offsets, answer once the in-sync replicas have the offsets (as OffsetCommit).
             dev.runnel.broker.state.Partition p = service.replicatedOffsetsPartitionOf(req.groupId);

@@ -42,7 +42,8 @@ public final class UpdateFeaturesHandler implements ApiHandler {
             byte type = version == 0 ? (k.allowDowngrade ? FeatureUpdates.SAFE_DOWNGRADE : FeatureUpdates.UPGRADE) : k.upgradeType;
             updates.add(new FeatureUpdates.Update(k.feature, k.maxVersionLevel, type));
         }
-        String error = FeatureUpdates.firstError(updates, controllerId(ctx.broker()));
+        String error = FeatureUpdates.firstError(updates, controllerId(ctx.broker()),
+                dev.runnel.broker.txn.TransactionsV2.level(ctx.broker()));
         UpdateFeaturesResponseData resp = new UpdateFeaturesResponseData();
         if (error != null) {
             resp.errorCode = Errors.INVALID_UPDATE_VERSION.code();

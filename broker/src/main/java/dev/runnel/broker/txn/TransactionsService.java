@@ -123,13 +123,15 @@ public final class TransactionsService {
 
     static TransactionCoordinatorConfig config(BrokerConfig c) {
         TransactionCoordinatorConfig d = TransactionCoordinatorConfig.defaults();
+        String tv = c.get(TransactionsV2.CONFIG);
         return new TransactionCoordinatorConfig(
                 intOr(c, "transaction.state.log.num.partitions", d.partitions()),
                 intOr(c, "transaction.max.timeout.ms", d.maxTimeoutMs()),
                 longOr(c, "transaction.abort.timed.out.transaction.cleanup.interval.ms", d.abortTimedOutIntervalMs()),
                 longOr(c, "transactional.id.expiration.ms", d.transactionalIdExpirationMs()),
                 longOr(c, "transaction.remove.expired.transaction.cleanup.interval.ms", d.removeExpiredIntervalMs()),
-                d.markerRetryBackoffMs());
+                d.markerRetryBackoffMs(),
+                tv == null ? TransactionsV2.MAX_LEVEL : Short.parseShort(tv.trim()));
     }
 
     private static int intOr(BrokerConfig c, String key, int dflt) {

@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
 class FeatureUpdatesTest {
 
     private static String first(String feature, int level, byte type) {
-        return FeatureUpdates.firstError(List.of(new FeatureUpdates.Update(feature, (short) level, type)), 1);
+        return FeatureUpdates.firstError(List.of(new FeatureUpdates.Update(feature, (short) level, type)), 1, (short) 2);
     }
 
     @Test
     void keepingALevelPasses() {
         assertNull(first("metadata.version", 33, FeatureUpdates.UPGRADE));
-        assertNull(first("transaction.version", 0, FeatureUpdates.SAFE_DOWNGRADE));
+        assertNull(first("transaction.version", 2, FeatureUpdates.UPGRADE));
         assertNull(first("group.version", 0, FeatureUpdates.UPGRADE));
     }
 
@@ -24,8 +24,11 @@ class FeatureUpdatesTest {
     void outsideTheSupportedRange() {
         assertEquals("Invalid update version 34 for feature metadata.version. Local controller 1 only supports versions 7-33",
                 first("metadata.version", 34, FeatureUpdates.UPGRADE));
-        assertEquals("Invalid update version 2 for feature transaction.version. Local controller 1 does not support this feature.",
-                first("transaction.version", 2, FeatureUpdates.UPGRADE));
+        assertEquals("Invalid update version 3 for feature transaction.version. Local controller 1 only supports versions 0-2",
+                first("transaction.version", 3, FeatureUpdates.UPGRADE));
+        // a downgrade Kafka would allow, but Runnel's levels are set by its configuration
+        assertEquals("Invalid update version 1 for feature transaction.version. Runnel's feature levels are fixed; it cannot "
+                + "change transaction.version.", first("transaction.version", 1, FeatureUpdates.SAFE_DOWNGRADE));
         assertEquals("Invalid update version 1 for feature no.such.feature. Local controller 1 does not support this feature.",
                 first("no.such.feature", 1, FeatureUpdates.UPGRADE));
         assertEquals("Invalid update version 0 for feature no.such.feature. Feature no.such.feature not found.",
@@ -55,7 +58,7 @@ class FeatureUpdatesTest {
         String e = FeatureUpdates.firstError(List.of(
                 new FeatureUpdates.Update("metadata.version", (short) 33, FeatureUpdates.UPGRADE),
                 new FeatureUpdates.Update("group.version", (short) 1, FeatureUpdates.UPGRADE),
-                new FeatureUpdates.Update("transaction.version", (short) 2, FeatureUpdates.UPGRADE)), 3);
+                new FeatureUpdates.Update("transaction.version", (short) 2, FeatureUpdates.UPGRADE)), 3, (short) 2);
         assertEquals("Invalid update version 1 for feature group.version. Local controller 3 does not support this feature.", e);
     }
 }

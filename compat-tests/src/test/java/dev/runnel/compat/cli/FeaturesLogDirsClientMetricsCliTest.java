@@ -48,8 +48,8 @@ class FeaturesLogDirsClientMetricsCliTest {
         Map<String, List<String>> features = describeFeatures();
         // metadata.version: Kafka 4.4's whole range, in force at 4.4-IV2.
         assertEquals(List.of("3.3-IV3", "4.4-IV2", "4.4-IV2", "0"), features.get("metadata.version"), "metadata.version: " + features);
-        // transaction.version stays below 2 (no KIP-890 verification yet), so 4.x producers use transactions V1.
-        assertEquals(List.of("0", "0", "0", "0"), features.get("transaction.version"), "transaction.version: " + features);
+        // transaction.version 2 (runnel.transaction.version's default), so 4.x producers use transactions V2
+        assertEquals(List.of("0", "2", "2", "0"), features.get("transaction.version"), "transaction.version: " + features);
         for (String off : List.of("group.version", "share.version", "streams.version", "eligible.leader.replicas.version",
                 "kraft.version")) {
             assertEquals(List.of("0", "0", "0", "0"), features.get(off), off + ": " + features);
@@ -62,11 +62,11 @@ class FeaturesLogDirsClientMetricsCliTest {
         Result sameLevel = features("upgrade", "--feature", "metadata.version=33", "--dry-run").assertExitCode(0);
         assertEquals(List.of("metadata.version can be upgraded to 33."), sameLevel.stdoutLines(), sameLevel.describe());
 
-        Result tv2 = features("upgrade", "--feature", "transaction.version=2", "--dry-run");
-        assertNotEquals(0, tv2.exitCode(), tv2.describe());
-        assertEquals(List.of("Can not upgrade transaction.version to 2. The update failed for all features since the following "
-                + "feature had an error: Invalid update version 2 for feature transaction.version. Local controller "
-                + Broker.NODE_ID + " does not support this feature."), tv2.stdoutLines(), tv2.describe());
+        Result tv1 = features("downgrade", "--feature", "transaction.version=1", "--dry-run");
+        assertNotEquals(0, tv1.exitCode(), tv1.describe());
+        assertEquals(List.of("Can not downgrade transaction.version to 1. The update failed for all features since the following "
+                + "feature had an error: Invalid update version 1 for feature transaction.version. Runnel's feature levels are "
+                + "fixed; it cannot change transaction.version."), tv1.stdoutLines(), tv1.describe());
 
         Result downgrade = features("downgrade", "--feature", "metadata.version=30", "--dry-run");
         assertNotEquals(0, downgrade.exitCode(), downgrade.describe());
@@ -76,7 +76,7 @@ class FeaturesLogDirsClientMetricsCliTest {
 
         Result release = features("upgrade", "--release-version", "4.4", "--dry-run");
         assertNotEquals(0, release.exitCode(), "4.4's defaults include group.version 1 and transaction.version 2: " + release.describe());
-        assertTrue(release.stdout().contains("Can not upgrade transaction.version to 2."), release.describe());
+        assertTrue(release.stdout().contains("Can not upgrade group.version to 1."), release.describe());
 
         // Real requests: a refused change changes nothing; a request that keeps the level succeeds.
         Result group = features("upgrade", "--feature", "group.version=1");

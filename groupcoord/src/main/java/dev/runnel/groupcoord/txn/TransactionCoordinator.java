@@ -69,6 +69,10 @@ public final class TransactionCoordinator {
         }
     }
 
+    private boolean serverTransactionsV2() {
+        return config.transactionVersion() >= TransactionMetadata.TV_2;
+    }
+
     public TransactionCoordinatorConfig config() {
         return config;
     }
@@ -216,7 +220,7 @@ public final class TransactionCoordinator {
                                                          short expectedEpoch, long freshProducerId) {
         Shard shard = shards[partitionFor(transactionalId)];
         return run(shard, transactionalId, current -> TransactionStateMachine.initProducerId(current, transactionalId,
-                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, time.milliseconds()))
+                timeoutMs, expectedProducerId, expectedEpoch, freshProducerId, serverTransactionsV2(), time.milliseconds()))
                 .thenCompose(outcome -> afterInit(shard, outcome, transactionalId, timeoutMs, expectedProducerId, expectedEpoch));
     }
 
@@ -244,12 +248,22 @@ public final class TransactionCoordinator {
 
     public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                                    Collection<TxnPartition> partitions) {
+        return addPartitions(transactionalId, producerId, producerEpoch, partitions, false);
+    }
+
+    /**
+     * Adds partitions to the transaction; {@code transactionsV2} when a transactions V2 client's partition is added for
+     * it (by the partition's leader on a transactional produce, or by TxnOffsetCommit v5 for the group's offsets).
+     */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Collection<TxnPartition> partitions, boolean transactionsV2) {
         if (transactionalId == null || transactionalId.isEmpty()) {
             return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
         }
         Set<TxnPartition> set = new TreeSet<>(partitions);
         return run(shards[partitionFor(transactionalId)], transactionalId, current ->
-                TransactionStateMachine.addPartitions(current, producerId, producerEpoch, set, time.milliseconds()))
+                TransactionStateMachine.addPartitions(current, producerId, producerEpoch, set, transactionsV2,
+                        time.milliseconds()))
                 .thenApply(Outcome::error);
     }
 
@@ -271,12 +285,52 @@ public final class TransactionCoordinator {
     // =================================================================== EndTxn (26)
 
     public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit) {
-        if (transactionalId == null || transactionalId.isEmpty()) {
-            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
+        return endTransaction(transactionalId, producerId, producerEpoch, commit, false).thenApply(EndResult::error);
+    }
+
+    /** The answer to EndTxn: with transactions V2 the producer id and (bumped) epoch the client goes on with. */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult error(Errors e) {
+            return new EndResult(e, -1L, (short) -1);
         }
-        return run(shards[partitionFor(transactionalId)], transactionalId, current ->
-                TransactionStateMachine.endTransaction(current, producerId, producerEpoch, commit, true, time.milliseconds()))
-                .thenApply(Outcome::error);
+    }
+
+    /** EndTxn; {@code transactionsV2} for EndTxn v5+ (KIP-890: every end bumps the epoch). */
+    public CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short producerEpoch,
+                                                       boolean commit, boolean transactionsV2) {
+        if (transactionalId == null || transactionalId.isEmpty()) {
+            return CompletableFuture.completedFuture(EndResult.error(Errors.INVALID_REQUEST));
+        }
+        return endTransaction(transactionalId, producerId, producerEpoch, commit, transactionsV2, -1L);
+    }
+
+    private CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short producerEpoch,
+                                                        boolean commit, boolean transactionsV2, long freshProducerId) {
+        Shard shard = shards[partitionFor(transactionalId)];
+        return run(shard, transactionalId, current -> TransactionStateMachine.endTransaction(current, producerId, producerEpoch,
+                commit, true, transactionsV2, freshProducerId, time.milliseconds()))
+                .thenCompose(outcome -> {
+                    if (outcome.needsProducerId) {
+                        return producerIds.nextId().handle((id, failure) -> {
+                            if (failure != null) {
+                                log.error("Cannot allocate a producer id for transactional id {}: {}", transactionalId,
+                                        failure.toString());
+                                return CompletableFuture.completedFuture(EndResult.error(Errors.COORDINATOR_NOT_AVAILABLE));
+                            }
+                            return endTransaction(transactionalId, producerId, producerEpoch, commit, transactionsV2, id);
+                        }).thenCompose(f -> f);
+                    }
+                    if (outcome.error != Errors.NONE) {
+                        return CompletableFuture.completedFuture(EndResult.error(outcome.error));
+                    }
+                    TransactionMetadata m = outcome.installed != null ? outcome.installed : metadata(transactionalId);
+                    if (m == null) {
+                        return CompletableFuture.completedFuture(new EndResult(Errors.NONE, producerId, producerEpoch));
+                    }
+                    return CompletableFuture.completedFuture(m.nextProducerId() != TransactionMetadata.NO_PRODUCER_ID
+                            ? new EndResult(Errors.NONE, m.nextProducerId(), (short) 0)
+                            : new EndResult(Errors.NONE, m.producerId(), m.producerEpoch()));
+                });
     }
 
     // =================================================================== DescribeTransactions (65), ListTransactions (66)
@@ -379,7 +433,7 @@ public final class TransactionCoordinator {
             }
         }
         for (String id : expired) {
-            run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, time.milliseconds())).thenAccept(o -> {
+            run(shard, id, current -> TransactionStateMachine.abortIfTimedOut(current, serverTransactionsV2(), time.milliseconds())).thenAccept(o -> {
                 if (o.installed != null) {
                     log.info("Aborting the transaction of transactional id {} (producer id {}): open longer than its timeout of"
                             + " {} ms; its producer is fenced (epoch now {})", id, o.installed.producerId(),

@@ -9,10 +9,20 @@ package dev.runnel.groupcoord.txn;
  * @param transactionalIdExpirationMs  transactional.id.expiration.ms: an idle id unused this long is forgotten
  * @param removeExpiredIntervalMs      transaction.remove.expired.transaction.cleanup.interval.ms
  * @param markerRetryBackoffMs         the wait before markers that failed are sent again
+ * @param transactionVersion           the finalized transaction.version feature: at 2 (transactions V2), an abort the
+ *                                     coordinator decides itself (timeout, fencing) bumps the epoch twice, as Kafka's
  */
 public record TransactionCoordinatorConfig(int partitions, int maxTimeoutMs, long abortTimedOutIntervalMs,
                                            long transactionalIdExpirationMs, long removeExpiredIntervalMs,
-                                           long markerRetryBackoffMs) {
+                                           long markerRetryBackoffMs, short transactionVersion) {
+    /** With transaction.version 1. */
+    public TransactionCoordinatorConfig(int partitions, int maxTimeoutMs, long abortTimedOutIntervalMs,
+                                        long transactionalIdExpirationMs, long removeExpiredIntervalMs,
+                                        long markerRetryBackoffMs) {
+        this(partitions, maxTimeoutMs, abortTimedOutIntervalMs, transactionalIdExpirationMs, removeExpiredIntervalMs,
+                markerRetryBackoffMs, (short) 1);
+    }
+
     public static TransactionCoordinatorConfig defaults() {
         return new TransactionCoordinatorConfig(TransactionStateTopic.DEFAULT_PARTITIONS, 900_000, 10_000L,
                 7L * 24 * 60 * 60 * 1000, 3_600_000L, 100L);

@@ -16,12 +16,14 @@ import java.util.TreeSet;
 
 /**
  * The records of {@code __transaction_state} in Kafka's layout: key = int16 0 + {@code TransactionLogKey}, value =
- * int16 0 + {@code TransactionLogValue} (version 0, as Kafka writes without transaction.version 1), null value =
- * the transactional id expired.
+ * int16 version + {@code TransactionLogValue}: version 0 for transactions V1, version 1 (flexible, with Kafka's tagged
+ * PreviousProducerId, NextProducerId, NextProducerEpoch and ClientTransactionVersion) once a transactions V2 client runs
+ * the id, as Kafka 4.x writes them; a null value = the transactional id expired.
  */
 public final class TransactionRecords {
     static final short KEY_VERSION = 0;
     static final short VALUE_VERSION = 0;
+    static final short VALUE_VERSION_TV2 = 1;
 
     private TransactionRecords() {
     }
@@ -44,7 +46,14 @@ public final class TransactionRecords {
                     .partitionIds.add(p.partition());
         }
         v.setTransactionPartitions(new ArrayList<>(byTopic.values()));
-        return versionPrefixed(VALUE_VERSION, v);
+        if (!m.isTransactionsV2()) {
+            return versionPrefixed(VALUE_VERSION, v);
+        }
+        v.setPreviousProducerId(m.lastProducerId())
+                .setNextProducerId(m.nextProducerId())
+                .setNextProducerEpoch(m.nextProducerId() == TransactionMetadata.NO_PRODUCER_ID ? (short) -1 : (short) 0)
+                .setClientTransactionVersion(m.clientTransactionVersion());
+        return versionPrefixed(VALUE_VERSION_TV2, v);
     }
 
     private static byte[] versionPrefixed(short version, Message message) {
@@ -86,9 +95,10 @@ public final class TransactionRecords {
                 }
             }
         }
-        return new TransactionMetadata(transactionalId, v.producerId, TransactionMetadata.NO_PRODUCER_ID, v.producerEpoch,
+        return new TransactionMetadata(transactionalId, v.producerId, v.previousProducerId, v.producerEpoch,
                 TransactionMetadata.NO_EPOCH, v.transactionTimeoutMs, TransactionState.forId(v.transactionStatus), partitions,
-                v.transactionStartTimestampMs, v.transactionLastUpdateTimestampMs);
+                v.transactionStartTimestampMs, v.transactionLastUpdateTimestampMs, v.clientTransactionVersion,
+                v.nextProducerId);
     }
 
     static List<TxnPartition> sorted(java.util.Collection<TxnPartition> ps) {

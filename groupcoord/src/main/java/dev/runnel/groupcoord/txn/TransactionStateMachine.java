@@ -53,6 +53,14 @@ public final class TransactionStateMachine {
      */
     public static Decision initProducerId(TransactionMetadata current, String transactionalId, int timeoutMs,
                                           long expectedProducerId, short expectedEpoch, long freshProducerId, long nowMs) {
+        return initProducerId(current, transactionalId, timeoutMs, expectedProducerId, expectedEpoch, freshProducerId,
+                false, nowMs);
+    }
+
+    /** @param serverTransactionsV2 transaction.version is 2: the fencing abort of an open transaction bumps twice */
+    public static Decision initProducerId(TransactionMetadata current, String transactionalId, int timeoutMs,
+                                          long expectedProducerId, short expectedEpoch, long freshProducerId,
+                                          boolean serverTransactionsV2, long nowMs) {
         if (current == null) {
             if (freshProducerId < 0) {
                 return Decision.NEEDS_PRODUCER_ID;
@@ -100,8 +108,7 @@ public final class TransactionStateMachine {
             case ONGOING: {
                 // Abort the open transaction with a bumped epoch (fencing the old producer) and let the caller retry:
                 // its retry bumps the epoch once more (or rotates the id if that exhausted the epochs).
-                TransactionMetadata fenced = current.with(TransactionState.PREPARE_ABORT, fencedEpoch(current), NO_EPOCH,
-                        current.partitions(), current.startTimestampMs(), nowMs);
+                TransactionMetadata fenced = fencingAbort(current, serverTransactionsV2, nowMs);
                 return new Decision(Errors.CONCURRENT_TRANSACTIONS, fenced, true, false);
             }
             default:
@@ -121,11 +128,43 @@ public final class TransactionStateMachine {
         return current.producerEpoch() == Short.MAX_VALUE ? Short.MAX_VALUE : (short) (current.producerEpoch() + 1);
     }
 
+    /**
+     * The abort the coordinator decides for an open transaction (its timeout, or a new producer's InitProducerId):
+     * the epoch is bumped so the old producer is fenced. With transaction.version 2 the abort then bumps it once more
+     * like every V2 end (Kafka: the fence, then prepareAbortOrCommit with the server's transaction version), and the
+     * transaction counts as a V2 one from then on.
+     */
+    private static TransactionMetadata fencingAbort(TransactionMetadata current, boolean serverTransactionsV2, long nowMs) {
+        short fenced = fencedEpoch(current);
+        if (!serverTransactionsV2) {
+            return current.with(TransactionState.PREPARE_ABORT, fenced, NO_EPOCH, current.partitions(),
+                    current.startTimestampMs(), nowMs);
+        }
+        short bumped = fenced == Short.MAX_VALUE ? Short.MAX_VALUE : (short) (fenced + 1);
+        return current.with(TransactionState.PREPARE_ABORT, bumped, fenced, current.partitions(), current.startTimestampMs(),
+                nowMs).withClientTransactionVersion(TransactionMetadata.TV_2);
+    }
+
     // ------------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
 
     /** Adds partitions to the producer's transaction, beginning it if none is open. */
     public static Decision addPartitions(TransactionMetadata current, long producerId, short producerEpoch,
                                          Collection<TxnPartition> partitions, long nowMs) {
+        return addPartitions(current, producerId, producerEpoch, partitions, false, nowMs);
+    }
+
+    /**
+     * Adds partitions; {@code transactionsV2} when the add comes from a transactions V2 client (a partition leader adding
+     * the partition of a transactional produce, or a TxnOffsetCommit v5 adding the group's offsets partition), which is
+     * then recorded so its EndTxn bumps the epoch.
+     */
+    public static Decision addPartitions(TransactionMetadata current, long producerId, short producerEpoch,
+                                         Collection<TxnPartition> partitions, boolean transactionsV2, long nowMs) {
+        if (transactionsV2 && current != null && current.state().isPrepare() && current.nextProducerId() == producerId
+                && producerEpoch == 0) {
+            // the producer already got the id this transaction's id rotates to; the markers are still going out
+            return Decision.error(Errors.CONCURRENT_TRANSACTIONS);
+        }
         Errors owner = checkOwner(current, producerId, producerEpoch);
         if (owner != Errors.NONE) {
             return Decision.error(owner);
@@ -134,7 +173,9 @@ public final class TransactionStateMachine {
         if (state.isPrepare()) {
             return Decision.error(Errors.CONCURRENT_TRANSACTIONS);
         }
-        if (state == TransactionState.ONGOING && current.partitions().containsAll(partitions)) {
+        short version = transactionsV2 ? TransactionMetadata.TV_2 : 0;
+        if (state == TransactionState.ONGOING && current.partitions().containsAll(partitions)
+                && current.clientTransactionVersion() == version) {
             return Decision.NOTHING;
         }
         if (state != TransactionState.ONGOING && !state.isIdle()) {
@@ -144,7 +185,7 @@ public final class TransactionStateMachine {
         all.addAll(partitions);
         long start = state == TransactionState.ONGOING ? current.startTimestampMs() : nowMs;
         return Decision.write(current.with(TransactionState.ONGOING, current.producerEpoch(), current.lastProducerEpoch(),
-                all, start, nowMs));
+                all, start, nowMs).withClientTransactionVersion(version));
     }
 
     /**
@@ -180,6 +221,22 @@ public final class TransactionStateMachine {
      */
     public static Decision endTransaction(TransactionMetadata current, long producerId, short producerEpoch, boolean commit,
                                           boolean fromClient, long nowMs) {
+        return endTransaction(current, producerId, producerEpoch, commit, fromClient, false, -1L, nowMs);
+    }
+
+    /**
+     * EndTxn, also for transactions V2 (EndTxn v5, KIP-890): there every end bumps the epoch: PrepareCommit/
+     * PrepareAbort carry epoch + 1, the markers are written with it and the client gets it back to use for its next
+     * transaction. A retry is recognised by the epoch before the bump. When the bump uses up the epochs, the id moves
+     * to a fresh producer id with epoch 0 once the markers are written ({@code freshProducerId}; when one is needed and
+     * none is given, the decision says {@code needsProducerId}). A V2 client may also abort a transaction the
+     * coordinator never saw a partition of (its first produce did not reach a leader): an abort with no markers.
+     */
+    public static Decision endTransaction(TransactionMetadata current, long producerId, short producerEpoch, boolean commit,
+                                          boolean fromClient, boolean transactionsV2, long freshProducerId, long nowMs) {
+        if (fromClient && transactionsV2) {
+            return endTransactionV2(current, producerId, producerEpoch, commit, freshProducerId, nowMs);
+        }
         if (current == null || current.producerId() != producerId) {
             return Decision.error(Errors.INVALID_PRODUCER_ID_MAPPING);
         }
@@ -209,8 +266,75 @@ public final class TransactionStateMachine {
                 || current.producerEpoch() != producerEpoch) {
             return Decision.NOTHING;
         }
-        return Decision.write(current.with(commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT,
-                current.producerEpoch(), current.lastProducerEpoch(), Set.of(), current.startTimestampMs(), nowMs));
+        TransactionMetadata done = current.with(commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT,
+                current.producerEpoch(), current.lastProducerEpoch(), Set.of(), current.startTimestampMs(), nowMs);
+        if (current.nextProducerId() != NO_PRODUCER_ID) {
+            // transactions V2 used up the epochs: the id moves to the producer id the client already got, epoch 0
+            done = new TransactionMetadata(done.transactionalId(), current.nextProducerId(), current.producerId(), (short) 0,
+                    NO_EPOCH, done.timeoutMs(), done.state(), done.partitions(), done.startTimestampMs(),
+                    done.lastUpdateTimestampMs(), done.clientTransactionVersion(), NO_PRODUCER_ID);
+        }
+        return Decision.write(done);
+    }
+
+    private static Decision endTransactionV2(TransactionMetadata current, long producerId, short producerEpoch, boolean commit,
+                                             long freshProducerId, long nowMs) {
+        if (current == null) {
+            return Decision.error(Errors.INVALID_PRODUCER_ID_MAPPING);
+        }
+        boolean v2 = current.isTransactionsV2();
+        // a retry of an end whose answer (the bumped epoch) the client never got
+        // (the epoch before the bump is one below the current one; not remembered, so it survives a coordinator move)
+        boolean retryOfBump = v2 && current.producerId() == producerId && current.producerEpoch() == (short) (producerEpoch + 1);
+        // a retry of an end that used up the epochs, after the id moved to a new producer id
+        boolean retryOfRotation = v2 && current.lastProducerId() == producerId && current.producerEpoch() == 0
+                && TransactionMetadata.isEpochExhausted(producerEpoch);
+        if (current.producerId() != producerId && !retryOfRotation) {
+            return Decision.error(Errors.INVALID_PRODUCER_ID_MAPPING);
+        }
+        TransactionState state = current.state();
+        boolean validEpoch = switch (state) {
+            case ONGOING, EMPTY -> producerEpoch == current.producerEpoch();
+            case PREPARE_COMMIT, PREPARE_ABORT -> retryOfBump;
+            case COMPLETE_COMMIT, COMPLETE_ABORT -> retryOfBump || retryOfRotation || producerEpoch == current.producerEpoch();
+            default -> false;
+        };
+        if (!validEpoch) {
+            return Decision.error(Errors.PRODUCER_FENCED);
+        }
+        boolean retry = retryOfBump || retryOfRotation;
+        return switch (state) {
+            case ONGOING -> prepareV2(current, producerEpoch, commit, current.partitions(), current.startTimestampMs(),
+                    freshProducerId, nowMs);
+            case PREPARE_COMMIT -> Decision.error(commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+            case PREPARE_ABORT -> Decision.error(commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS);
+            case COMPLETE_COMMIT, COMPLETE_ABORT, EMPTY -> {
+                if (retry) {
+                    boolean committed = state == TransactionState.COMPLETE_COMMIT;
+                    yield Decision.error(state != TransactionState.EMPTY && committed == commit ? Errors.NONE
+                            : Errors.INVALID_TXN_STATE);
+                }
+                // a new transaction the coordinator has no partition of: only an abort makes sense
+                yield commit ? Decision.error(Errors.INVALID_TXN_STATE)
+                        : prepareV2(current, producerEpoch, false, Set.of(), nowMs, freshProducerId, nowMs);
+            }
+            default -> Decision.error(Errors.INVALID_TXN_STATE);
+        };
+    }
+
+    private static Decision prepareV2(TransactionMetadata current, short producerEpoch, boolean commit,
+                                      Set<TxnPartition> partitions, long startMs, long freshProducerId, long nowMs) {
+        long next = NO_PRODUCER_ID;
+        if (TransactionMetadata.isEpochExhausted(producerEpoch)) {
+            if (freshProducerId < 0) {
+                return Decision.NEEDS_PRODUCER_ID;
+            }
+            next = freshProducerId;
+        }
+        TransactionMetadata prepared = current.with(commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT,
+                (short) (producerEpoch + 1), producerEpoch, partitions, startMs, nowMs)
+                .withClientTransactionVersion(TransactionMetadata.TV_2).withNextProducerId(next);
+        return Decision.write(prepared);
     }
 
     // ------------------------------------------------------------------ timers
@@ -220,10 +344,15 @@ public final class TransactionStateMachine {
      * is fenced (its next request gets PRODUCER_FENCED, as in Kafka).
      */
     public static Decision abortIfTimedOut(TransactionMetadata current, long nowMs) {
+        return abortIfTimedOut(current, false, nowMs);
+    }
+
+    /** As {@link #abortIfTimedOut(TransactionMetadata, long)}; see {@link #fencingAbort} for {@code serverTransactionsV2}. */
+    public static Decision abortIfTimedOut(TransactionMetadata current, boolean serverTransactionsV2, long nowMs) {
         if (current == null || !current.hasExpired(nowMs)) {
             return Decision.NOTHING;
         }
-        return endTransaction(current, current.producerId(), fencedEpoch(current), false, false, nowMs);
+        return Decision.write(fencingAbort(current, serverTransactionsV2, nowMs));
     }
 
     /** Whether an idle transactional id has been unused for {@code expirationMs} and may be forgotten (a tombstone). */

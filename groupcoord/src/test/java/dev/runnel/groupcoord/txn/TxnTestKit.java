@@ -86,6 +86,7 @@ final class TxnTestKit {
     /** When set, marker requests are answered NONE at once. */
     boolean autoMarkers = true;
     final AtomicLong nextProducerId;
+    final TransactionCoordinatorConfig config;
     TransactionCoordinator coordinator;
 
     TxnTestKit() {
@@ -93,13 +94,19 @@ final class TxnTestKit {
     }
 
     TxnTestKit(MemoryLog log, AtomicLong producerIds) {
+        this(log, producerIds, CONFIG);
+    }
+
+    /** A kit whose coordinator runs with {@code config} (e.g. transaction.version 2). */
+    TxnTestKit(MemoryLog log, AtomicLong producerIds, TransactionCoordinatorConfig config) {
         this.log = log;
         this.nextProducerId = producerIds;
+        this.config = config;
         coordinator = newCoordinator();
     }
 
     private TransactionCoordinator newCoordinator() {
-        TransactionCoordinator c = new TransactionCoordinator(CONFIG, clock, clock, log,
+        TransactionCoordinator c = new TransactionCoordinator(config, clock, clock, log,
                 () -> CompletableFuture.completedFuture(nextProducerId.getAndIncrement()),
                 (pid, epoch, commit, coordinatorEpoch, partitions) -> {
                     MarkerCall call = new MarkerCall(pid, epoch, commit, coordinatorEpoch, Set.copyOf(partitions), new CompletableFuture<>());
@@ -117,13 +124,14 @@ final class TxnTestKit {
     /** A new coordinator over the same log, as after a broker restart (the old one is dropped without a word). */
     TxnTestKit restart() {
         coordinator.shutdown();
-        TxnTestKit next = new TxnTestKit(log, nextProducerId, clock.milliseconds());
+        TxnTestKit next = new TxnTestKit(log, nextProducerId, clock.milliseconds(), config);
         return next;
     }
 
-    private TxnTestKit(MemoryLog log, AtomicLong producerIds, long nowMs) {
+    private TxnTestKit(MemoryLog log, AtomicLong producerIds, long nowMs, TransactionCoordinatorConfig config) {
         this.log = log;
         this.nextProducerId = producerIds;
+        this.config = config;
         this.clock.advance(nowMs - clock.milliseconds());
         coordinator = newCoordinator();
     }
