@@ -38,7 +38,8 @@ public final class ListTransactionsHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         ListTransactionsRequestData req = (ListTransactionsRequestData) request;
         long duration = ctx.apiVersion() >= 1 ? req.durationFilter : -1L;
-        // v2 (KIP-1152): only the transactional ids the whole pattern matches; null or empty means no filter.
+        // v2 (KIP-1152): only the transactional ids the whole pattern matches (Kafka: RE2J's matches()); null or
+        // empty means no filter; a pattern that does not compile is INVALID_REGULAR_EXPRESSION.
         java.util.regex.Pattern pattern = null;
         if (ctx.apiVersion() >= 2 && req.transactionalIdPattern != null && !req.transactionalIdPattern.isEmpty()) {
             try {

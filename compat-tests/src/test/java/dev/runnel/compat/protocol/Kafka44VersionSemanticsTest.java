@@ -184,6 +184,38 @@ class Kafka44VersionSemanticsTest {
     }
 
     @Test
+    void theJavaAdminListsTransactionsByATransactionalIdPattern() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> ids = List.of("orders-" + run + "-1", "orders-" + run + "-2", "payments-" + run);
+        List<KafkaProducer<String, String>> producers = new java.util.ArrayList<>();
+        try (Admin admin = Clients.admin(broker)) {
+            for (String id : ids) {
+                KafkaProducer<String, String> p = Clients.producer(broker, Map.of("transactional.id", id));
+                producers.add(p);
+                p.initTransactions();
+            }
+            // ListTransactions v2 (KIP-1152): the whole id must match the pattern
+            java.util.Set<String> listed = new java.util.TreeSet<>();
+            admin.listTransactions(new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                            .filterOnTransactionalIdPattern("orders-" + run + "-.*"))
+                    .all().get(20, TimeUnit.SECONDS).forEach(t -> listed.add(t.transactionalId()));
+            assertEquals(new java.util.TreeSet<>(ids.subList(0, 2)), listed);
+            java.util.Set<String> partial = new java.util.TreeSet<>();
+            admin.listTransactions(new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                            .filterOnTransactionalIdPattern("orders"))
+                    .all().get(20, TimeUnit.SECONDS).forEach(t -> partial.add(t.transactionalId()));
+            assertEquals(java.util.Set.of(), partial, "a pattern matching only a prefix lists nothing");
+            java.util.concurrent.ExecutionException bad = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> admin.listTransactions(
+                            new org.apache.kafka.clients.admin.ListTransactionsOptions().filterOnTransactionalIdPattern("orders-("))
+                            .all().get(20, TimeUnit.SECONDS));
+            assertTrue(bad.getCause() instanceof org.apache.kafka.common.errors.InvalidRegularExpression, bad.toString());
+        } finally {
+            producers.forEach(KafkaProducer::close);
+        }
+    }
+
+    @Test
     void apiVersionsV5ChecksTheClusterAndNodeTheClientExpects() throws Exception {
         String clusterId;
         try (Admin admin = Clients.admin(broker)) {
