@@ -28,8 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ApiVersionsMatchKafka44Test {
     /** APIs deliberately still behind Kafka 4.4, with why. */
     private static final Map<ApiKeys, String> BEHIND = Map.of(
-            ApiKeys.END_TXN, "EndTxn v5 is transactions V2 (KIP-890): the lead brings it with the transaction.version feature",
-            ApiKeys.TXN_OFFSET_COMMIT, "TxnOffsetCommit v5-6 (TV2 error semantics, topic ids) come with transactions V2 (KIP-890)");
+            ApiKeys.TXN_OFFSET_COMMIT, "TxnOffsetCommit v6 (topic ids instead of names, KIP-1319) is not served yet; v5 "
+                    + "(transactions V2) is");
 
     @RegisterExtension
     static final Broker broker = Broker.create();
