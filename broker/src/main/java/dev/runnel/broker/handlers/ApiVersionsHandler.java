@@ -26,7 +26,7 @@ public final class ApiVersionsHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 4;
+        return 5;
     }
 
     @Override

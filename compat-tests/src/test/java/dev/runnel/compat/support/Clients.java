@@ -65,6 +65,11 @@ public final class Clients {
         }
     }
 
+    /** {@link #loadedVersion()}: the version the loaded kafka-clients reports. */
+    public static String clientsVersion() {
+        return loadedVersion();
+    }
+
     public static String uniqueTopic(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
