@@ -98,6 +98,8 @@ public final class BrokerConfigKeys {
         key("transaction.state.log.num.partitions", Type.INT, "50", atLeast(1), "Partitions of __transaction_state.");
         key("transaction.max.timeout.ms", Type.INT, "900000", atLeast(1), "Longest transaction timeout a producer may ask for.");
         key("transactional.id.expiration.ms", Type.INT, "604800000", atLeast(1), "How long an idle transactional id is kept.");
+        key("transaction.partition.verification.enable", Type.BOOLEAN, "true", null,
+                "Before a transactions V1 producer's first transactional batch in a partition is appended, ask its coordinator whether the partition is in its transaction (KIP-890 part 1).", DYNAMIC);
         key("transaction.abort.timed.out.transaction.cleanup.interval.ms", Type.INT, "10000", atLeast(1), "How often timed-out transactions are aborted.");
         key("transaction.remove.expired.transaction.cleanup.interval.ms", Type.INT, "3600000", atLeast(1), "How often expired transactional ids are removed.");
         key("transaction.state.log.write.timeout.ms", Type.LONG, "5000", atLeast(1),

@@ -27,7 +27,8 @@ import java.util.concurrent.Executors;
  * leader does for a transactional produce (and the group coordinator for TxnOffsetCommit v5). The coordinator of the
  * transactional id is this node's {@link TransactionCoordinator} when this node leads its {@code __transaction_state}
  * partition; otherwise the request goes to that partition's leader as AddPartitionsToTxn v5 with VerifyOnly false,
- * which is how Kafka's brokers ask each other.
+ * which is how Kafka's brokers ask each other. For transactions V1 producers it only asks whether partitions are in
+ * the transaction ({@link #verify}, AddPartitionsToTxn v4 with VerifyOnly, KIP-890 part 1).
  */
 public final class TxnPartitionAdder {
     private static final int REQUEST_TIMEOUT_MS = 30_000;
@@ -72,6 +73,81 @@ public final class TxnPartitionAdder {
         return CompletableFuture.supplyAsync(() -> send(leader, transactionalId, producerId, producerEpoch, partitions), senders);
     }
 
+    /** Whether each partition is in the producer's open transaction (NONE) or why not, as the coordinator answers. */
+    public CompletableFuture<Map<TxnPartition, Errors>> verify(String transactionalId, long producerId, short producerEpoch,
+                                                             Collection<TxnPartition> partitions) {
+        TransactionsService service = TransactionsService.of(broker);
+        TransactionCoordinator coordinator = service.coordinator();
+        int partition = coordinator.partitionFor(transactionalId);
+        ClusterNode cluster = broker.cluster();
+        if (cluster == null || coordinator.status(partition) != TransactionCoordinator.Status.NOT_LOADED) {
+            return CompletableFuture.completedFuture(coordinator.verifyPartitions(transactionalId, producerId, producerEpoch,
+                    partitions));
+        }
+        TopicImage t = cluster.image().topic(TransactionStateTopic.NAME);
+        PartitionRegistration reg = t == null ? null : t.partition(partition);
+        if (reg == null || !reg.hasLeader() || reg.leader() == cluster.nodeId()) {
+            return CompletableFuture.completedFuture(all(partitions, Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        int leader = reg.leader();
+        return CompletableFuture.supplyAsync(() -> sendVerify(leader, transactionalId, producerId, producerEpoch, partitions),
+                senders);
+    }
+
+    private static Map<TxnPartition, Errors> all(Collection<TxnPartition> partitions, Errors e) {
+        Map<TxnPartition, Errors> out = new LinkedHashMap<>();
+        partitions.forEach(p -> out.put(p, e));
+        return out;
+    }
+
+    private Map<TxnPartition, Errors> sendVerify(int nodeId, String transactionalId, long producerId, short producerEpoch,
+                                                 Collection<TxnPartition> partitions) {
+        BrokerRegistration b = broker.cluster().image().broker(nodeId);
+        BrokerRegistration.Endpoint endpoint = b == null || b.fenced() ? null : broker.cluster().endpoint(b);
+        if (endpoint == null) {
+            return all(partitions, Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        AddPartitionsToTxnRequestData request = request(transactionalId, producerId, producerEpoch, partitions, true);
+        InterBrokerChannel channel = channels.computeIfAbsent(nodeId, id -> new InterBrokerChannel(endpoint.host(),
+                endpoint.port(), REQUEST_TIMEOUT_MS));
+        try {
+            AddPartitionsToTxnResponseData response = channel.send(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 4, request,
+                    new AddPartitionsToTxnResponseData());
+            if (response.errorCode != Errors.NONE.code()) {
+                return all(partitions, Errors.forCode(response.errorCode));
+            }
+            Map<TxnPartition, Errors> out = new LinkedHashMap<>();
+            for (AddPartitionsToTxnResponseData.AddPartitionsToTxnResult r : response.resultsByTransaction) {
+                for (AddPartitionsToTxnResponseData.AddPartitionsToTxnTopicResult tr : r.topicResults) {
+                    for (AddPartitionsToTxnResponseData.AddPartitionsToTxnPartitionResult pr : tr.resultsByPartition) {
+                        out.put(new TxnPartition(tr.name, pr.partitionIndex), Errors.forCode(pr.partitionErrorCode));
+                    }
+                }
+            }
+            partitions.forEach(p -> out.putIfAbsent(p, Errors.UNKNOWN_SERVER_ERROR));
+            return out;
+        } catch (IOException e) {
+            channels.remove(nodeId, channel);
+            return all(partitions, Errors.NETWORK_EXCEPTION);
+        }
+    }
+
+    private static AddPartitionsToTxnRequestData request(String transactionalId, long producerId, short producerEpoch,
+                                                         Collection<TxnPartition> partitions, boolean verifyOnly) {
+        Map<String, AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic> byTopic = new LinkedHashMap<>();
+        for (TxnPartition p : partitions) {
+            byTopic.computeIfAbsent(p.topic(), n -> new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(n))
+                    .partitions.add(p.partition());
+        }
+        AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction txn = new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
+                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(producerEpoch)
+                .setVerifyOnly(verifyOnly);
+        txn.topics.addAll(byTopic.values());
+        AddPartitionsToTxnRequestData request = new AddPartitionsToTxnRequestData();
+        request.transactions.add(txn);
+        return request;
+    }
+
     /**
      * As {@link #add}, retrying CONCURRENT_TRANSACTIONS (the previous transaction's markers still going out) every
      * {@link #RETRY_BACKOFF_MS} until {@code deadlineNanos} ({@link System#nanoTime()}).
@@ -104,17 +180,7 @@ public final class TxnPartitionAdder {
         if (endpoint == null) {
             return Errors.COORDINATOR_NOT_AVAILABLE;
         }
-        Map<String, AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic> byTopic = new LinkedHashMap<>();
-        for (TxnPartition p : partitions) {
-            byTopic.computeIfAbsent(p.topic(), n -> new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(n))
-                    .partitions.add(p.partition());
-        }
-        AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction txn = new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
-                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(producerEpoch)
-                .setVerifyOnly(false);
-        txn.topics.addAll(byTopic.values());
-        AddPartitionsToTxnRequestData request = new AddPartitionsToTxnRequestData();
-        request.transactions.add(txn);
+        AddPartitionsToTxnRequestData request = request(transactionalId, producerId, producerEpoch, partitions, false);
         InterBrokerChannel channel = channels.computeIfAbsent(nodeId, id -> new InterBrokerChannel(endpoint.host(),
                 endpoint.port(), REQUEST_TIMEOUT_MS));
         try {

@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Transactions V2 (KIP-890) on the produce path: a transactional produce (v12+) to a partition the producer has no
- * open transaction in is accepted only once the transaction coordinator added the partition to the transaction (the
- * client no longer sends AddPartitionsToTxn). Partitions the coordinator refuses get Kafka's errors:
+ * Transactions on the produce path (KIP-890): a transactional produce to a partition the producer has no open
+ * transaction in is accepted only once the transaction coordinator added the partition to the transaction (Produce
+ * v12+ from a transactions V2 client, which sends no AddPartitionsToTxn) or confirmed that it is in it (older
+ * versions: transactions V1 clients, when {@code transaction.partition.verification.enable}, Kafka's default). Partitions the coordinator refuses get Kafka's errors:
  * NOT_ENOUGH_REPLICAS for the retriable ones (so every client retries without a metadata refresh), INVALID_TXN_STATE,
  * INVALID_PRODUCER_EPOCH for a fenced producer. CONCURRENT_TRANSACTIONS (the previous transaction's markers still
  * going out) is retried here every 20 ms for up to 100 ms first, as Kafka's
@@ -51,22 +52,33 @@ public final class TxnProduceGate {
     public static CompletableFuture<ApiMessage> run(RequestContext ctx, short version, ProduceRequestData req,
             Function<Map<ProduceRequestData.PartitionProduceData, Refusal>, CompletableFuture<ApiMessage>> produce) {
         CompletableFuture<Void> previous = ctx.channel().attr(TAIL).get();
-        boolean verify = version >= 12 && req.transactionalId != null && TransactionsV2.enabled(ctx.broker())
-                && ProduceChecks.hasTransactionalRecords(req);
+        boolean transactional = req.transactionalId != null && ProduceChecks.hasTransactionalRecords(req);
+        // Produce v12+ from a V2 client: add the partition; older versions (V1 clients): only verify, when enabled
+        boolean add = transactional && version >= 12 && TransactionsV2.enabled(ctx.broker());
+        boolean verify = add || (transactional && verificationEnabled(ctx.broker()));
         if (!verify && (previous == null || previous.isDone())) {
             return produce.apply(Map.of());
         }
         CompletableFuture<Void> after = previous == null ? CompletableFuture.completedFuture(null) : previous;
         CompletableFuture<CompletableFuture<ApiMessage>> started = after
-                .thenCompose(v -> verify ? addMissing(ctx.broker(), req, version)
+                .thenCompose(v -> verify ? addMissing(ctx.broker(), req, version, add)
                         : CompletableFuture.<Map<ProduceRequestData.PartitionProduceData, Refusal>>completedFuture(Map.of()))
                 .thenApply(produce);
         ctx.channel().attr(TAIL).set(started.handle((f, failure) -> null));
         return started.thenCompose(f -> f);
     }
 
+    private static boolean verificationEnabled(Broker broker) {
+        String v = broker.config().get("transaction.partition.verification.enable");
+        return v == null || Boolean.parseBoolean(v.trim());
+    }
+
+    /**
+     * The partitions of the request whose producer has no open transaction in them yet: added to the transaction
+     * ({@code add}, transactions V2) or checked to be in it (V1, KIP-890 part 1).
+     */
     private static CompletableFuture<Map<ProduceRequestData.PartitionProduceData, Refusal>> addMissing(Broker broker,
-            ProduceRequestData req, short version) {
+            ProduceRequestData req, short version, boolean add) {
         // normally one producer id and epoch per request; grouped anyway
         Map<Long, Map<Short, List<ProduceRequestData.PartitionProduceData>>> byProducer = new LinkedHashMap<>();
         Map<ProduceRequestData.PartitionProduceData, TxnPartition> names = new IdentityHashMap<>();
@@ -102,14 +114,29 @@ public final class TxnProduceGate {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TxnPartitionAdder.RETRY_MAX_MS);
         byProducer.forEach((pid, byEpoch) -> byEpoch.forEach((epoch, pds) -> {
             List<TxnPartition> partitions = pds.stream().map(names::get).toList();
-            adds.add(addWithRetries(broker, req.transactionalId, pid, epoch, partitions, deadline).thenAccept(e -> {
-                Refusal r = refusal(e);
-                if (r != null) {
-                    synchronized (refused) {
-                        pds.forEach(pd -> refused.put(pd, r));
+            if (add) {
+                adds.add(addWithRetries(broker, req.transactionalId, pid, epoch, partitions, deadline).thenAccept(e -> {
+                    Refusal r = refusal(e);
+                    if (r != null) {
+                        synchronized (refused) {
+                            pds.forEach(pd -> refused.put(pd, r));
+                        }
                     }
-                }
-            }));
+                }));
+            } else {
+                adds.add(TxnPartitionAdder.of(broker).verify(req.transactionalId, pid, epoch, partitions)
+                        .exceptionally(t -> Map.of())
+                        .thenAccept(results -> {
+                            synchronized (refused) {
+                                for (ProduceRequestData.PartitionProduceData pd : pds) {
+                                    Refusal r = refusal(results.getOrDefault(names.get(pd), Errors.UNKNOWN_SERVER_ERROR));
+                                    if (r != null) {
+                                        refused.put(pd, r);
+                                    }
+                                }
+                            }
+                        }));
+            }
         }));
         return CompletableFuture.allOf(adds.toArray(new CompletableFuture<?>[0])).thenApply(v -> refused);
     }
