@@ -30,6 +30,20 @@ public final class RawProduce {
         return Records4.batchOf(values);
     }
 
+    /** One uncompressed transactional RecordBatch v2 of a producer (keys k0, k1, ...). */
+    public static ByteBuffer transactionalBatchOf(long producerId, short epoch, int baseSequence, String... values) {
+        return Records4.transactionalBatchOf(producerId, epoch, baseSequence, values);
+    }
+
+    /** As {@link #produce}, for a transactional id. */
+    public static ProduceResponseData produceTransactional(RawKafkaConnection connection, short version, String transactionalId,
+                                                           String topic, Map<Integer, ByteBuffer> batches) throws IOException {
+        ProduceRequestData request = Records4.request(topic, batches).setTransactionalId(transactionalId);
+        int correlationId = connection.send(request, version);
+        ByteBuffer body = connection.receive(correlationId, ApiKeys.PRODUCE, version);
+        return new ProduceResponseData(new ByteBufferAccessor(body), version);
+    }
+
     /** Sends one Produce (acks=-1) with a batch per partition and returns the parsed response. */
     public static ProduceResponseData produce(RawKafkaConnection connection, short version, String topic,
                                               Map<Integer, ByteBuffer> batches) throws IOException {
@@ -64,6 +78,19 @@ public final class RawProduce {
                         values[i].getBytes(StandardCharsets.UTF_8));
             }
             ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, records).buffer();
+            ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
+            copy.put(buffer.duplicate()).flip();
+            return copy;
+        }
+
+        static ByteBuffer transactionalBatchOf(long producerId, short epoch, int baseSequence, String... values) {
+            SimpleRecord[] records = new SimpleRecord[values.length];
+            for (int i = 0; i < values.length; i++) {
+                records[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(StandardCharsets.UTF_8),
+                        values[i].getBytes(StandardCharsets.UTF_8));
+            }
+            ByteBuffer buffer = MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, baseSequence,
+                    records).buffer();
             ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
             copy.put(buffer.duplicate()).flip();
             return copy;
