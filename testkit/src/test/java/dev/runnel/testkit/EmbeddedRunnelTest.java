@@ -37,7 +37,7 @@ class EmbeddedRunnelTest {
                 assertEquals(3, orders.partitions().size());
             }
             KafkaClients.send(kafka.bootstrapServers(), "orders", "a", "b");
-            KafkaClients.send(kafka.bootstrapServers(), "compacted", "x", "y");
+            KafkaClients.sendKeyed(kafka.bootstrapServers(), "compacted", "x", "y");
             assertEquals(List.of("x", "y"), KafkaClients.read(kafka.bootstrapServers(), "compacted", 2));
         }
     }

@@ -34,6 +34,15 @@ final class KafkaClients {
         }
     }
 
+    /** As {@link #send}, each record keyed by its value: a compacted topic refuses records without a key, as Kafka does. */
+    static void sendKeyed(String bootstrap, String topic, String... values) throws Exception {
+        try (KafkaProducer<String, String> producer = producer(bootstrap)) {
+            for (String v : values) {
+                producer.send(new ProducerRecord<>(topic, v, v)).get();
+            }
+        }
+    }
+
     /** Reads partition 0 of {@code topic} from the beginning until {@code count} values arrived (15 s at most). */
     static List<String> read(String bootstrap, String topic, int count) {
         Properties p = new Properties();
