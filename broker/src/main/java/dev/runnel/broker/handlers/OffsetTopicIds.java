@@ -7,17 +7,21 @@ import dev.runnel.wire.message.OffsetCommitRequestData;
 import dev.runnel.wire.message.OffsetCommitResponseData;
 import dev.runnel.wire.message.OffsetFetchRequestData;
 import dev.runnel.wire.message.OffsetFetchResponseData;
+import dev.runnel.wire.message.TxnOffsetCommitRequestData;
+import dev.runnel.wire.message.TxnOffsetCommitResponseData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * OffsetCommit v10 and OffsetFetch v10 address topics by id (KIP-848): the group coordinator keeps offsets by topic
- * name, so ids are resolved to names on the way in and names back to ids on the way out. A topic id no live topic
- * has is answered with UNKNOWN_TOPIC_ID for each of its partitions and never reaches the coordinator.
+ * OffsetCommit v10 and OffsetFetch v10 (KIP-848) and TxnOffsetCommit v6 (KIP-1319) address topics by id: the group
+ * coordinator keeps offsets by topic name, so ids are resolved to names on the way in and names back to ids on the
+ * way out. A topic id no live topic has is answered with UNKNOWN_TOPIC_ID for each of its partitions and never
+ * reaches the coordinator.
  */
 final class OffsetTopicIds {
     static final short FIRST_ID_VERSION = 10;
+    static final short FIRST_TXN_ID_VERSION = 6;
     private static final UUID ZERO = new UUID(0L, 0L);
 
     private OffsetTopicIds() {
@@ -50,6 +54,40 @@ final class OffsetTopicIds {
     static void completeCommit(TopicManager topics, OffsetCommitResponseData resp,
                                List<OffsetCommitResponseData.OffsetCommitResponseTopic> unknown) {
         for (OffsetCommitResponseData.OffsetCommitResponseTopic t : resp.topics) {
+            Topic topic = topics.get(t.name);
+            t.topicId = topic == null ? ZERO : topic.id();
+        }
+        resp.topics.addAll(unknown);
+    }
+
+    /** Resolves a transactional commit's topic ids to names; returns the responses for the topics whose id is unknown. */
+    static List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> resolveTxnCommit(TopicManager topics,
+                                                                                      TxnOffsetCommitRequestData req) {
+        List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> unknown = new ArrayList<>();
+        List<TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic> known = new ArrayList<>();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : req.topics) {
+            Topic topic = ZERO.equals(t.topicId) ? null : topics.get(t.topicId);
+            if (topic == null || topic.deleted()) {
+                TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setTopicId(t.topicId);
+                for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions) {
+                    rt.partitions.add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                            .setPartitionIndex(p.partitionIndex).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+                }
+                unknown.add(rt);
+            } else {
+                t.name = topic.name();
+                known.add(t);
+            }
+        }
+        req.topics = known;
+        return unknown;
+    }
+
+    /** Sets the ids of a transactional commit's answer (by name) and adds the unknown-id topics. */
+    static void completeTxnCommit(TopicManager topics, TxnOffsetCommitResponseData resp,
+                                  List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> unknown) {
+        for (TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic t : resp.topics) {
             Topic topic = topics.get(t.name);
             t.topicId = topic == null ? ZERO : topic.id();
         }

@@ -16,9 +16,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * TxnOffsetCommit (28), v0-4: offsets a transactional producer commits for a consumer group (sendOffsetsToTransaction).
+ * TxnOffsetCommit (28), v0-6: offsets a transactional producer commits for a consumer group (sendOffsetsToTransaction).
  * The group coordinator holds them until the transaction's marker reaches {@code __consumer_offsets}. Before v3,
- * PRODUCER_FENCED is reported as INVALID_PRODUCER_EPOCH.
+ * PRODUCER_FENCED is reported as INVALID_PRODUCER_EPOCH. v5 (transactions V2) adds the group's offsets partition to
+ * the transaction itself. v6 (KIP-1319) names topics by id: ids are resolved first ({@link OffsetTopicIds}); an
+ * unknown id gets UNKNOWN_TOPIC_ID for each of its partitions, and a request left with no known topic is answered
+ * without touching the transaction or the coordinator, as Kafka does for topics it filters out.
  */
 public final class TxnOffsetCommitHandler implements ApiHandler {
     private final GroupCoordinator groups;
@@ -40,13 +43,30 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 5;
+        return 6;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext ctx, ApiMessage request) {
         short version = ctx.apiVersion();
         TxnOffsetCommitRequestData req = (TxnOffsetCommitRequestData) request;
+        if (version < OffsetTopicIds.FIRST_TXN_ID_VERSION) {
+            return handleByName(ctx, req, version);
+        }
+        var topics = ctx.broker().topics();
+        var unknown = OffsetTopicIds.resolveTxnCommit(topics, req);
+        if (req.topics.isEmpty()) {
+            TxnOffsetCommitResponseData resp = new TxnOffsetCommitResponseData();
+            resp.topics.addAll(unknown);
+            return CompletableFuture.completedFuture(resp);
+        }
+        return handleByName(ctx, req, version).thenApply(r -> {
+            OffsetTopicIds.completeTxnCommit(topics, (TxnOffsetCommitResponseData) r, unknown);
+            return r;
+        });
+    }
+
+    private CompletableFuture<ApiMessage> handleByName(RequestContext ctx, TxnOffsetCommitRequestData req, short version) {
         if (version >= 5) {
             // transactions V2 (KIP-890): no AddOffsetsToTxn; the group's offsets partition is added to the transaction here
             if (req.groupId == null || req.groupId.isEmpty() || service.ensureOffsetsTopic() != Errors.NONE) {

@@ -29,7 +29,7 @@ public final class UpdateFeaturesHandler implements ApiHandler {
 
     @Override
     public short highestVersion() {
-        return 1;
+        return 2;
     }
 
     @Override

@@ -27,10 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ApiVersionsMatchKafka44Test {
     /** APIs deliberately still behind Kafka 4.4, with why. */
-    private static final Map<ApiKeys, String> BEHIND = Map.of(
-            ApiKeys.TXN_OFFSET_COMMIT, "TxnOffsetCommit v6 (topic ids instead of names, KIP-1319) is not served yet; v5 "
-                    + "(transactions V2) is",
-            ApiKeys.UPDATE_FEATURES, "UpdateFeatures v2 (no per-feature results in the answer) is not served yet");
+    private static final Map<ApiKeys, String> BEHIND = Map.of();
 
     @RegisterExtension
     static final Broker broker = Broker.create();

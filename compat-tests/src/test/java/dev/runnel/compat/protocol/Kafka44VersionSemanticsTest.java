@@ -32,6 +32,8 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
@@ -94,6 +96,39 @@ class Kafka44VersionSemanticsTest {
         for (ProduceResponseData.PartitionProduceResponse pr : tr.partitionResponses()) {
             assertEquals(Errors.UNKNOWN_TOPIC_ID.code(), pr.errorCode(), "partition " + pr.index());
             assertEquals(-1L, pr.baseOffset());
+        }
+    }
+
+    /**
+     * TxnOffsetCommit v6 (KIP-1319) names topics by id. A stock producer only sends ids it learned from metadata, so
+     * unknown (and zero) ids are sent here: each of their partitions gets UNKNOWN_TOPIC_ID, answered by the same id,
+     * before any transaction check (the producer id below has no transaction at all).
+     */
+    @Test
+    void txnOffsetCommitV6WithUnknownTopicIdsIsUnknownTopicIdPerPartition() throws Exception {
+        Uuid unknown = Uuid.randomUuid();
+        TxnOffsetCommitRequestData request = new TxnOffsetCommitRequestData().setTransactionalId("no-such-txn")
+                .setGroupId("txn-v6-" + UUID.randomUUID()).setProducerId(123_456L).setProducerEpoch((short) 0)
+                .setTopics(List.of(
+                        new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setTopicId(unknown).setPartitions(List.of(
+                                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(0)
+                                        .setCommittedOffset(1L),
+                                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(2)
+                                        .setCommittedOffset(7L))),
+                        new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setTopicId(Uuid.ZERO_UUID).setPartitions(List.of(
+                                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(0)
+                                        .setCommittedOffset(1L)))));
+        TxnOffsetCommitResponseData response = exchange(request, (short) 6, TxnOffsetCommitResponseData::new);
+        System.out.println("[compat] TxnOffsetCommit v6 with unknown ids: " + response);
+        assertEquals(2, response.topics().size());
+        assertEquals(unknown, response.topics().get(0).topicId());
+        assertEquals(List.of(0, 2), response.topics().get(0).partitions().stream()
+                .map(TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition::partitionIndex).toList());
+        assertEquals(Uuid.ZERO_UUID, response.topics().get(1).topicId());
+        for (TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic t : response.topics()) {
+            for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition p : t.partitions()) {
+                assertEquals(Errors.UNKNOWN_TOPIC_ID.code(), p.errorCode(), t.topicId() + "-" + p.partitionIndex());
+            }
         }
     }
 

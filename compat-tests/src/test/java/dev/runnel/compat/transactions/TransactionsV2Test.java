@@ -51,7 +51,7 @@ class TransactionsV2Test {
     @BeforeAll
     static void start() {
         v2 = EmbeddedRunnel.builder().metrics().topic("orders", 2).topic("audit", 1).topic("out", 1).topic("zombies", 1)
-                .topic("ctp-in", 1).start();
+                .topic("ctp-in", 1).topic("ids-in", 1).topic("ids-out", 1).start();
         v1 = EmbeddedRunnel.builder().metrics().property("runnel.transaction.version", "1").topic("orders", 2).start();
     }
 
@@ -140,6 +140,75 @@ class TransactionsV2Test {
                 JavaTransactionsTest.clientDescription(), addOffsets);
         assertEquals(clientSupportsTransactionsV2() ? 0.0 : 1.0, addOffsets);
         assertEquals(List.of("transformed"), values(v2, "out", "read_committed"));
+    }
+
+    /**
+     * Consume-transform-produce where the producer knows the input topic's id (it has the topic in its metadata): a
+     * Kafka 4.4 producer then sends TxnOffsetCommit v6, naming the input topic by id (KIP-1319); older clients send
+     * names. An aborted transaction's offsets stay hidden, a committed one's become the group's position.
+     */
+    @Test
+    void offsetsSentByTopicIdAreHiddenOnAbortAndVisibleOnCommit() throws Exception {
+        try (KafkaProducer<String, String> seed = new KafkaProducer<>(props(v2, Map.of()), new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < 6; i++) {
+                seed.send(new ProducerRecord<>("ids-in", 0, "k", "in" + i)).get(20, TimeUnit.SECONDS);
+            }
+        }
+        String group = "v2-ids-group";
+        TopicPartition in = new TopicPartition("ids-in", 0);
+        try (KafkaProducer<String, String> p = producer(v2, "v2-ids");
+             KafkaConsumer<String, String> c = new KafkaConsumer<>(props(v2, Map.of("group.id", group,
+                     "enable.auto.commit", "false", "isolation.level", "read_committed")), new StringDeserializer(),
+                     new StringDeserializer());
+             Admin admin = admin(v2)) {
+            p.initTransactions();
+            // Puts ids-in, with its topic id, into the producer's metadata: the 4.4 client then commits by id.
+            p.partitionsFor("ids-in");
+            c.assign(List.of(in));
+            c.seekToBeginning(List.of(in));
+            List<String> batch = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (batch.size() < 6) {
+                assertTrue(System.nanoTime() < deadline, "read " + batch);
+                c.poll(Duration.ofMillis(100)).forEach(r -> batch.add(r.value()));
+            }
+
+            p.beginTransaction();
+            p.send(new ProducerRecord<>("ids-out", 0, "k", "aborted:" + batch.get(0)));
+            p.sendOffsetsToTransaction(Map.of(in, new OffsetAndMetadata(3, "first half")), c.groupMetadata());
+            p.abortTransaction();
+            assertTrue(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS)
+                    .isEmpty(), "an aborted transaction's offsets stay hidden");
+
+            p.beginTransaction();
+            for (String v : batch) {
+                p.send(new ProducerRecord<>("ids-out", 0, "k", "out:" + v));
+            }
+            p.sendOffsetsToTransaction(Map.of(in, new OffsetAndMetadata(6, "all six")), c.groupMetadata());
+            assertTrue(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS)
+                    .isEmpty(), "offsets hidden until the commit");
+            p.commitTransaction();
+            OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+                    .get(20, TimeUnit.SECONDS).get(in);
+            System.out.printf("[txn-v2] %s: offsets by %s; after abort none, after commit %s%n",
+                    JavaTransactionsTest.clientDescription(), clientCommitsOffsetsByTopicId() ? "topic id (TxnOffsetCommit v6)"
+                            : "topic name", committed);
+            assertEquals(6L, committed.offset());
+            assertEquals("all six", committed.metadata());
+        }
+        try (KafkaConsumer<String, String> next = new KafkaConsumer<>(props(v2, Map.of("group.id", group,
+                "isolation.level", "read_committed")), new StringDeserializer(), new StringDeserializer())) {
+            next.assign(List.of(in));
+            assertEquals(6L, next.position(in), "the group resumes after the committed offsets");
+        }
+        List<String> out = values(v2, "ids-out", "read_committed");
+        assertEquals(List.of("out:in0", "out:in1", "out:in2", "out:in3", "out:in4", "out:in5"), out);
+    }
+
+    /** kafka-clients 4.4 builds TxnOffsetCommit with topic ids (v6) when the producer knows every topic's id. */
+    static boolean clientCommitsOffsetsByTopicId() {
+        return org.apache.kafka.common.protocol.ApiKeys.TXN_OFFSET_COMMIT.latestVersion() >= 6;
     }
 
     @Test
