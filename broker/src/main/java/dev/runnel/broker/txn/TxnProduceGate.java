@@ -129,7 +129,8 @@ public final class TxnProduceGate {
                         .thenAccept(results -> {
                             synchronized (refused) {
                                 for (ProduceRequestData.PartitionProduceData pd : pds) {
-                                    Refusal r = refusal(results.getOrDefault(names.get(pd), Errors.UNKNOWN_SERVER_ERROR));
+                                    Refusal r = verifyRefusal(results.getOrDefault(names.get(pd), Errors.UNKNOWN_SERVER_ERROR),
+                                            version);
                                     if (r != null) {
                                         refused.put(pd, r);
                                     }
@@ -144,6 +145,21 @@ public final class TxnProduceGate {
     private static CompletableFuture<Errors> addWithRetries(Broker broker, String transactionalId, long pid, short epoch,
                                                             List<TxnPartition> partitions, long deadlineNanos) {
         return TxnPartitionAdder.of(broker).addRetrying(transactionalId, pid, epoch, partitions, deadlineNanos);
+    }
+
+    /**
+     * Kafka's produce errors for a failed verification (null: the partition is in the transaction): a partition
+     * outside the transaction is TRANSACTION_ABORTABLE for Produce v11+ (clients that know it abort the transaction),
+     * INVALID_TXN_STATE before; a producer id the coordinator does not know comes back as INVALID_PRODUCER_ID_MAPPING.
+     */
+    static Refusal verifyRefusal(Errors e, short version) {
+        if (e == Errors.INVALID_TXN_STATE && version >= 11) {
+            return new Refusal(Errors.TRANSACTION_ABORTABLE, "Partition was not added to the transaction");
+        }
+        if (e == Errors.INVALID_PRODUCER_ID_MAPPING) {
+            return new Refusal(e, null);
+        }
+        return refusal(e);
     }
 
     /** Kafka's produce errors for a failed add (null: added). */

@@ -211,9 +211,10 @@ class ProduceHandlerTest {
         ByteBuffer b = new BatchBuilder().producer(5, (short) 0, 0).transactional(true).append(1, null, new byte[1]).build();
         assertEquals(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code(), produceOne((short) 9, produce("t", 0, (short) 1, b)).errorCode);
         assertEquals(0L, latest("t", 0));
+        // with an id the coordinator does not know, its verification (KIP-890 part 1, Kafka's default) refuses it
         ProduceRequestData withId = produce("t", 0, (short) 1, b).setTransactionalId("tx");
-        assertEquals(Errors.NONE.code(), produceOne((short) 9, withId).errorCode);
-        assertEquals(1L, latest("t", 0));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING.code(), produceOne((short) 9, withId).errorCode);
+        assertEquals(0L, latest("t", 0));
     }
 
     @Test

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Transaction verification for V1 producers (KIP-890 part 1): a transactional batch (Produce v11, below the
+ * Transaction verification for V1 producers (KIP-890 part 1): a transactional batch (Produce v10 and v11, below the
  * transactions V2 versions) for a partition the producer never added to its transaction is what a late or hanging
- * request looks like; Kafka asks the coordinator and refuses it with INVALID_TXN_STATE, and so does Runnel. With
+ * request looks like; Kafka asks the coordinator and refuses it: INVALID_TXN_STATE for v10, TRANSACTION_ABORTABLE for
+ * v11 (clients that know that error abort the transaction), and so does Runnel. With
  * {@code transaction.partition.verification.enable=false} (set at run time with the admin client) the batch is
  * appended, as Kafka does. The producer id and epoch come from a stock Java producer's initTransactions.
  */
@@ -51,11 +52,15 @@ class TransactionVerificationTest {
 
             // partition 1 was never added to the transaction
             short refused;
+            short refusedV10;
             short accepted;
             try (RawKafkaConnection c = RawKafkaConnection.open(broker, Duration.ofSeconds(10))) {
                 ProduceResponseData r = RawProduce.produceTransactional(c, (short) 11, id, topic,
                         Map.of(1, RawProduce.transactionalBatchOf(pid, epoch, 0, "hanging")));
                 refused = RawProduce.errorOf(r, topic, 1);
+                r = RawProduce.produceTransactional(c, (short) 10, id, topic,
+                        Map.of(1, RawProduce.transactionalBatchOf(pid, epoch, 0, "hanging")));
+                refusedV10 = RawProduce.errorOf(r, topic, 1);
             }
             alterVerification(admin, "false");
             try (RawKafkaConnection c = RawKafkaConnection.open(broker, Duration.ofSeconds(10))) {
@@ -65,9 +70,10 @@ class TransactionVerificationTest {
             } finally {
                 alterVerification(admin, null);
             }
-            System.out.printf("[compat] transactional Produce v11 to a partition outside the transaction: %s with "
-                    + "verification, %s without%n", Errors.forCode(refused), Errors.forCode(accepted));
-            assertEquals(Errors.INVALID_TXN_STATE.code(), refused, "refused by the coordinator's check");
+            System.out.printf("[compat] transactional Produce to a partition outside the transaction: v11 %s, v10 %s with "
+                    + "verification, v11 %s without%n", Errors.forCode(refused), Errors.forCode(refusedV10), Errors.forCode(accepted));
+            assertEquals(Errors.TRANSACTION_ABORTABLE.code(), refused, "v11: refused by the coordinator's check");
+            assertEquals(Errors.INVALID_TXN_STATE.code(), refusedV10, "v10: refused with the error it knows");
             assertEquals(Errors.NONE.code(), accepted, "appended when verification is off");
             producer.abortTransaction();
         }

@@ -197,6 +197,9 @@ public final class TransactionStateMachine {
         if (owner != Errors.NONE) {
             return owner;
         }
+        if (current.state().isPrepare()) {
+            return Errors.CONCURRENT_TRANSACTIONS; // the previous transaction's markers are going out (as Kafka)
+        }
         return current.state() == TransactionState.ONGOING && current.partitions().contains(partition)
                 ? Errors.NONE : Errors.INVALID_TXN_STATE;
     }
