@@ -33,6 +33,7 @@ public final class Handlers {
         register.accept(new DescribeProducersHandler());
         register.accept(new DescribeClientQuotasHandler());
         register.accept(new AlterClientQuotasHandler());
+        register.accept(new DescribeUserScramCredentialsHandler());
         register.accept(new UpdateFeaturesHandler());
         register.accept(new ListConfigResourcesHandler());
         register.accept(new PartitionReassignmentsHandlers.Alter());

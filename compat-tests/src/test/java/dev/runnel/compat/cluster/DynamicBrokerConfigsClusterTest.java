@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.runnel.compat.support.Await;
 import dev.runnel.compat.support.ChildProcess.Result;
 import dev.runnel.compat.support.Clients;
+import dev.runnel.compat.support.KafkaConfigsTool;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Dynamic broker configs in a three-node cluster, set with Kafka 3.9's {@code kafka-configs} through node 1 only:
+ * Dynamic broker configs in a three-node cluster, set with Kafka 4.4's {@code kafka-configs} through node 1 only:
  * a cluster-wide default travels through the metadata log to every broker (each describes it as
  * DYNAMIC_DEFAULT_BROKER_CONFIG and applies it: old segments go on every leader), while a per-broker value is
  * applied by the named broker alone (a stock producer's large record is refused by a partition that broker leads
@@ -140,12 +141,8 @@ class DynamicBrokerConfigsClusterTest {
         return admin.describeConfigs(List.of(r)).all().get(10, TimeUnit.SECONDS).get(r);
     }
 
-    /** Kafka 3.9's {@code kafka-configs --bootstrap-server <node> args...}. */
+    /** Kafka 4.4's {@code kafka-configs --bootstrap-server <node> args...} (3.9.1's runs in DynamicBrokerConfigsTest). */
     private static Result configs(int node, String... args) throws Exception {
-        String[] all = new String[args.length + 2];
-        all[0] = "--bootstrap-server";
-        all[1] = cluster.bootstrap(node);
-        System.arraycopy(args, 0, all, 2, args.length);
-        return KafkaTools.tool39("kafka.admin.ConfigCommand", all);
+        return KafkaConfigsTool.KAFKA_4_4.run(cluster.bootstrap(node), args);
     }
 }

@@ -12,9 +12,8 @@ import dev.runnel.compat.support.Broker;
 import dev.runnel.compat.support.ChildProcess;
 import dev.runnel.compat.support.ChildProcess.Result;
 import dev.runnel.compat.support.Clients;
+import dev.runnel.compat.support.KafkaConfigsTool;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,11 +35,14 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Kafka's dynamic broker configs on a single node, driven by Kafka's own {@code kafka-configs} (Kafka 3.9's
- * {@code kafka.admin.ConfigCommand}, which sends the legacy AlterConfigs for brokers) and by the stock Java admin
- * (IncrementalAlterConfigs), and seen by stock clients: a cluster-wide {@code log.retention.ms} deletes old segments
+ * Kafka's dynamic broker configs on a single node, driven by Kafka's own {@code kafka-configs} (each test runs
+ * Kafka 4.4.0's {@code org.apache.kafka.tools.ConfigCommand}, which sends IncrementalAlterConfigs for brokers, and
+ * Kafka 3.9.1's {@code kafka.admin.ConfigCommand}, which sends the legacy AlterConfigs; see {@link KafkaConfigsTool})
+ * and by the stock Java admin (IncrementalAlterConfigs), and seen by stock clients: a cluster-wide {@code log.retention.ms} deletes old segments
  * of a topic without its own retention, a per-broker {@code message.max.bytes} decides whether a producer's large
  * record is taken, DescribeConfigs reports Kafka's sources, read-only keys get Kafka's refusal, and everything
  * survives a restart.
@@ -73,8 +75,9 @@ class DynamicBrokerConfigsTest {
         }
     }
 
-    @Test
-    void aClusterDefaultRetentionDeletesOldSegmentsOfTopicsWithoutTheirOwn() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(KafkaConfigsTool.class)
+    void aClusterDefaultRetentionDeletesOldSegmentsOfTopicsWithoutTheirOwn(KafkaConfigsTool tool) throws Exception {
         String follows = Clients.uniqueTopic("dyn-retention");
         String own = Clients.uniqueTopic("dyn-retention-own");
         RetentionClients.createTopic(broker, follows, Map.of("segment.bytes", "1024"));
@@ -91,7 +94,7 @@ class DynamicBrokerConfigsTest {
         TopicPartition followsTp = new TopicPartition(follows, 0);
         assertEquals(0, offset(broker, followsTp, OffsetSpec.earliest()), "Kafka's 7 days keep two-hour-old records");
 
-        Result set = configs("--alter", "--entity-type", "brokers", "--entity-default", "--add-config", "log.retention.ms=3600000");
+        Result set = configs(tool, "--alter", "--entity-type", "brokers", "--entity-default", "--add-config", "log.retention.ms=3600000");
         assertEquals(0, set.exitCode(), set.describe());
 
         long t0 = System.nanoTime();
@@ -101,7 +104,7 @@ class DynamicBrokerConfigsTest {
                 (System.nanoTime() - t0) / 1_000_000);
         assertEquals(0, offset(broker, new TopicPartition(own, 0), OffsetSpec.earliest()), "the topic's own retention.ms wins");
 
-        Result described = configs("--describe", "--entity-type", "brokers", "--entity-default");
+        Result described = configs(tool, "--describe", "--entity-type", "brokers", "--entity-default");
         assertEquals(0, described.exitCode(), described.describe());
         assertTrue(described.stdout().contains("Default configs for brokers in the cluster are:"), described.describe());
         assertTrue(described.stdout().contains(
@@ -117,8 +120,9 @@ class DynamicBrokerConfigsTest {
         }
     }
 
-    @Test
-    void aPerBrokerMessageMaxBytesDecidesWhetherAStockProducersRecordIsTaken() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(KafkaConfigsTool.class)
+    void aPerBrokerMessageMaxBytesDecidesWhetherAStockProducersRecordIsTaken(KafkaConfigsTool tool) throws Exception {
         String topic = Clients.uniqueTopic("dyn-message-size");
         Clients.createTopic(broker, topic, 1);
         String big = "b".repeat(200_000);
@@ -126,14 +130,14 @@ class DynamicBrokerConfigsTest {
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 5_000_000, ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"))) {
             producer.send(new ProducerRecord<>(topic, 0, "before", big)).get(10, TimeUnit.SECONDS);
 
-            Result set = configs("--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
+            Result set = configs(tool, "--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
                     "--add-config", "message.max.bytes=100000");
             assertEquals(0, set.exitCode(), set.describe());
             ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> producer.send(new ProducerRecord<>(topic, 0, "during", big)).get(10, TimeUnit.SECONDS));
             assertInstanceOf(RecordTooLargeException.class, refused.getCause(), "MESSAGE_TOO_LARGE");
 
-            Result all = configs("--describe", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID), "--all");
+            Result all = configs(tool, "--describe", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID), "--all");
             assertEquals(0, all.exitCode(), all.describe());
             assertTrue(all.stdout().contains(
                     "message.max.bytes=100000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:message.max.bytes=100000, "
@@ -141,16 +145,17 @@ class DynamicBrokerConfigsTest {
             assertTrue(all.stdout().contains("log.dirs=" + broker.logDir() + " sensitive=false synonyms={STATIC_BROKER_CONFIG:log.dirs="),
                     all.describe());
 
-            Result deleted = configs("--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
+            Result deleted = configs(tool, "--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
                     "--delete-config", "message.max.bytes");
             assertEquals(0, deleted.exitCode(), deleted.describe());
             producer.send(new ProducerRecord<>(topic, 0, "after", big)).get(10, TimeUnit.SECONDS);
         }
     }
 
-    @Test
-    void readOnlyKeysAreRefusedWithKafkasMessage() throws Exception {
-        Result logDirs = configs("--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(KafkaConfigsTool.class)
+    void readOnlyKeysAreRefusedWithKafkasMessage(KafkaConfigsTool tool) throws Exception {
+        Result logDirs = configs(tool, "--alter", "--entity-type", "brokers", "--entity-name", Integer.toString(Broker.NODE_ID),
                 "--add-config", "log.dirs=/tmp/elsewhere");
         assertNotEquals(0, logDirs.exitCode(), logDirs.describe());
         String out = logDirs.stdout() + logDirs.stderr();
@@ -198,19 +203,8 @@ class DynamicBrokerConfigsTest {
         }
     }
 
-    /** {@code kafka-configs --bootstrap-server <broker> args...} of Kafka 3.9 (kafka_2.13 3.9.1). */
-    static Result configs(String... args) throws Exception {
-        return kafka39Tool(CONFIG_COMMAND, broker.bootstrapServers(), args);
-    }
-
-    static Result kafka39Tool(String mainClass, String bootstrap, String... args) throws Exception {
-        String file = System.getProperty("runnel.kafka39ToolsClasspathFile");
-        org.junit.jupiter.api.Assumptions.assumeTrue(file != null && Files.isRegularFile(Path.of(file)),
-                "Kafka 3.9's kafka-configs needs the classpath file of the compat-tests/kafka-3.9-tools module; got " + file);
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", Files.readString(Path.of(file)).trim(), mainClass, "--bootstrap-server", bootstrap));
-        command.addAll(List.of(args));
-        return ChildProcess.run(command, null, Duration.ofSeconds(60));
+    /** {@code kafka-configs --bootstrap-server <broker> args...} of the given Kafka release. */
+    static Result configs(KafkaConfigsTool tool, String... args) throws Exception {
+        return tool.run(broker.bootstrapServers(), args);
     }
 }

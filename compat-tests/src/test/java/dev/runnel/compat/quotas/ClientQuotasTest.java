@@ -7,10 +7,8 @@ import dev.runnel.compat.support.Await;
 import dev.runnel.compat.support.Broker;
 import dev.runnel.compat.support.ChildProcess;
 import dev.runnel.compat.support.Clients;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.runnel.compat.support.KafkaConfigsTool;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -34,10 +32,13 @@ import org.apache.kafka.common.quota.ClientQuotaFilter;
 import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Client quotas with Kafka's own {@code kafka-configs} (ConfigCommand of Kafka 3.9, over --bootstrap-server: Alter- and
- * DescribeClientQuotas) and the stock Java clients: quotas set for client ids, users and default entities are
+ * Client quotas with Kafka's own {@code kafka-configs} (over --bootstrap-server: Alter- and DescribeClientQuotas; the
+ * set-and-describe test runs Kafka 4.4.0's and Kafka 3.9.1's, see {@link KafkaConfigsTool}, the throttling tests 4.4's)
+ * and the stock Java clients: quotas set for client ids, users and default entities are
  * described back; a producer and a consumer held to 1 MB/s measure about that and see throttle times; removing the
  * quota lifts the limit; the quotas survive a restart.
  *
@@ -55,59 +56,56 @@ class ClientQuotasTest {
     @RegisterExtension
     static final Broker broker = Broker.create().with("quota.window.num", "2");
 
-    /** {@code kafka-configs --bootstrap-server <broker> args...} (Kafka 3.9.1's kafka.admin.ConfigCommand). */
+    /** {@code kafka-configs --bootstrap-server <broker> args...} of Kafka 4.4 (the throttling tests). */
     static ChildProcess.Result configs(String bootstrap, String... args) throws Exception {
-        String file = System.getProperty("runnel.kafka39ToolsClasspathFile");
-        org.junit.jupiter.api.Assumptions.assumeTrue(file != null && Files.isRegularFile(Path.of(file)),
-                "kafka-configs (Kafka 3.9's ConfigCommand) needs the classpath file of the compat-tests/kafka-3.9-tools module; got " + file);
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", Files.readString(Path.of(file)).trim(), "kafka.admin.ConfigCommand", "--bootstrap-server", bootstrap));
-        command.addAll(List.of(args));
-        return ChildProcess.run(command, null, ChildProcess.DEFAULT_TIMEOUT);
+        return KafkaConfigsTool.KAFKA_4_4.run(bootstrap, args);
     }
 
-    @Test
-    void kafkaConfigsSetsAndDescribesClientUserAndDefaultQuotas() throws Exception {
+    /** Each version of the tool on its own client id and user, so the second run cannot pass on the first one's state. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(KafkaConfigsTool.class)
+    void kafkaConfigsSetsAndDescribesClientUserAndDefaultQuotas(KafkaConfigsTool tool) throws Exception {
         String b = broker.bootstrapServers();
-        ChildProcess.Result r = configs(b, "--alter", "--entity-type", "clients", "--entity-name", "cli-app",
+        String app = "cli-app-" + tool.tag();
+        String alice = "alice-" + tool.tag();
+        ChildProcess.Result r = tool.run(b, "--alter", "--entity-type", "clients", "--entity-name", app,
                 "--add-config", "producer_byte_rate=1048576,consumer_byte_rate=2097152").assertExitCode(0);
-        assertTrue(r.stdout().contains("Completed updating config for client cli-app."), r.describe());
-        r = configs(b, "--describe", "--entity-type", "clients", "--entity-name", "cli-app").assertExitCode(0);
-        assertTrue(r.stdout().contains("Quota configs for client-id 'cli-app' are ")
+        assertTrue(r.stdout().contains("Completed updating config for client " + app + "."), r.describe());
+        r = tool.run(b, "--describe", "--entity-type", "clients", "--entity-name", app).assertExitCode(0);
+        assertTrue(r.stdout().contains("Quota configs for client-id '" + app + "' are ")
                 && r.stdout().contains("producer_byte_rate=1048576.0") && r.stdout().contains("consumer_byte_rate=2097152.0"), r.describe());
 
-        configs(b, "--alter", "--entity-type", "users", "--entity-default", "--add-config", "request_percentage=150").assertExitCode(0);
-        r = configs(b, "--describe", "--entity-type", "users", "--entity-default").assertExitCode(0);
+        tool.run(b, "--alter", "--entity-type", "users", "--entity-default", "--add-config", "request_percentage=150").assertExitCode(0);
+        r = tool.run(b, "--describe", "--entity-type", "users", "--entity-default").assertExitCode(0);
         assertTrue(r.stdout().contains("Quota configs for the default user-principal are request_percentage=150.0"), r.describe());
 
-        configs(b, "--alter", "--entity-type", "clients", "--entity-default", "--add-config", "consumer_byte_rate=5000000").assertExitCode(0);
-        r = configs(b, "--describe", "--entity-type", "clients", "--entity-default").assertExitCode(0);
+        tool.run(b, "--alter", "--entity-type", "clients", "--entity-default", "--add-config", "consumer_byte_rate=5000000").assertExitCode(0);
+        r = tool.run(b, "--describe", "--entity-type", "clients", "--entity-default").assertExitCode(0);
         assertTrue(r.stdout().contains("Quota configs for the default client-id are consumer_byte_rate=5000000.0"), r.describe());
 
-        configs(b, "--alter", "--entity-type", "users", "--entity-name", "alice", "--entity-type", "clients", "--entity-name", "cli-app",
+        tool.run(b, "--alter", "--entity-type", "users", "--entity-name", alice, "--entity-type", "clients", "--entity-name", app,
                 "--add-config", "producer_byte_rate=4096").assertExitCode(0);
-        r = configs(b, "--describe", "--entity-type", "users", "--entity-name", "alice", "--entity-type", "clients",
-                "--entity-name", "cli-app").assertExitCode(0);
-        assertTrue(r.stdout().contains("Quota configs for user-principal 'alice', client-id 'cli-app' are producer_byte_rate=4096.0"),
+        r = tool.run(b, "--describe", "--entity-type", "users", "--entity-name", alice, "--entity-type", "clients",
+                "--entity-name", app).assertExitCode(0);
+        assertTrue(r.stdout().contains("Quota configs for user-principal '" + alice + "', client-id '" + app + "' are producer_byte_rate=4096.0"),
                 r.describe());
         System.out.println("[quotas] kafka-configs --describe: " + r.stdout().trim());
 
         // --delete-config removes one key; the entity stays while it has others
-        configs(b, "--alter", "--entity-type", "clients", "--entity-name", "cli-app", "--delete-config", "consumer_byte_rate").assertExitCode(0);
-        r = configs(b, "--describe", "--entity-type", "clients", "--entity-name", "cli-app").assertExitCode(0);
-        assertTrue(r.stdout().contains("Quota configs for client-id 'cli-app' are producer_byte_rate=1048576.0"), r.describe());
+        tool.run(b, "--alter", "--entity-type", "clients", "--entity-name", app, "--delete-config", "consumer_byte_rate").assertExitCode(0);
+        r = tool.run(b, "--describe", "--entity-type", "clients", "--entity-name", app).assertExitCode(0);
+        assertTrue(r.stdout().contains("Quota configs for client-id '" + app + "' are producer_byte_rate=1048576.0"), r.describe());
 
         // The Java admin sees the same, and gets Kafka's refusals
         try (Admin admin = Clients.admin(broker)) {
             Map<ClientQuotaEntity, Map<String, Double>> all = admin.describeClientQuotas(ClientQuotaFilter.all()).entities()
                     .get(20, TimeUnit.SECONDS);
-            assertEquals(Map.of("producer_byte_rate", 1048576.0), all.get(new ClientQuotaEntity(Map.of("client-id", "cli-app"))));
+            assertEquals(Map.of("producer_byte_rate", 1048576.0), all.get(new ClientQuotaEntity(Map.of("client-id", app))));
             Map<String, String> defaultUser = new java.util.HashMap<>();
             defaultUser.put("user", null);
             assertEquals(Map.of("request_percentage", 150.0), all.get(new ClientQuotaEntity(defaultUser)));
             Map<ClientQuotaEntity, Map<String, Double>> users = admin.describeClientQuotas(ClientQuotaFilter.containsOnly(
-                    List.of(ClientQuotaFilterComponent.ofEntity("user", "alice")))).entities().get(20, TimeUnit.SECONDS);
+                    List.of(ClientQuotaFilterComponent.ofEntity("user", alice)))).entities().get(20, TimeUnit.SECONDS);
             assertEquals(Map.of(), users, "strict: alice alone has no quota, only alice with cli-app");
 
             ClientQuotaEntity bad = new ClientQuotaEntity(Map.of("client-id", "x"));
@@ -125,19 +123,19 @@ class ClientQuotasTest {
             admin.alterClientQuotas(List.of(new ClientQuotaAlteration(new ClientQuotaEntity(Map.of("ip", "10.0.0.1")),
                     List.of(new ClientQuotaAlteration.Op("connection_creation_rate", 10.0))))).all().get(20, TimeUnit.SECONDS);
         }
-        r = configs(b, "--describe", "--entity-type", "ips", "--entity-name", "10.0.0.1").assertExitCode(0);
+        r = tool.run(b, "--describe", "--entity-type", "ips", "--entity-name", "10.0.0.1").assertExitCode(0);
         assertTrue(r.stdout().contains("Quota configs for ip '10.0.0.1' are connection_creation_rate=10.0"), r.describe());
 
         // Everything survives a restart (a single node keeps quotas next to its topic metadata)
         broker.restart();
-        r = configs(b = broker.bootstrapServers(), "--describe", "--entity-type", "clients", "--entity-name", "cli-app").assertExitCode(0);
-        assertTrue(r.stdout().contains("Quota configs for client-id 'cli-app' are producer_byte_rate=1048576.0"), r.describe());
-        r = configs(b, "--describe", "--entity-type", "users", "--entity-default").assertExitCode(0);
+        r = tool.run(b = broker.bootstrapServers(), "--describe", "--entity-type", "clients", "--entity-name", app).assertExitCode(0);
+        assertTrue(r.stdout().contains("Quota configs for client-id '" + app + "' are producer_byte_rate=1048576.0"), r.describe());
+        r = tool.run(b, "--describe", "--entity-type", "users", "--entity-default").assertExitCode(0);
         assertTrue(r.stdout().contains("Quota configs for the default user-principal are request_percentage=150.0"), r.describe());
 
         // clean up what would throttle the other tests (default client-id consumer quota, default user)
-        configs(b, "--alter", "--entity-type", "clients", "--entity-default", "--delete-config", "consumer_byte_rate").assertExitCode(0);
-        configs(b, "--alter", "--entity-type", "users", "--entity-default", "--delete-config", "request_percentage").assertExitCode(0);
+        tool.run(b, "--alter", "--entity-type", "clients", "--entity-default", "--delete-config", "consumer_byte_rate").assertExitCode(0);
+        tool.run(b, "--alter", "--entity-type", "users", "--entity-default", "--delete-config", "request_percentage").assertExitCode(0);
     }
 
     private static void assertRefused(Admin admin, ClientQuotaEntity entity, ClientQuotaAlteration.Op op, String message) throws Exception {
