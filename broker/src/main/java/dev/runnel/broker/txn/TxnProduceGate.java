@@ -60,12 +60,28 @@ public final class TxnProduceGate {
             return produce.apply(Map.of());
         }
         CompletableFuture<Void> after = previous == null ? CompletableFuture.completedFuture(null) : previous;
+        // The records are slices of the request frame, released when this call returns: keep them until the
+        // (possibly later) append has run.
+        List<ByteBuf> held = retainRecords(req);
         CompletableFuture<CompletableFuture<ApiMessage>> started = after
                 .thenCompose(v -> verify ? addMissing(ctx.broker(), req, version, add)
                         : CompletableFuture.<Map<ProduceRequestData.PartitionProduceData, Refusal>>completedFuture(Map.of()))
-                .thenApply(produce);
+                .thenApply(produce)
+                .whenComplete((f, failure) -> held.forEach(ByteBuf::release));
         ctx.channel().attr(TAIL).set(started.handle((f, failure) -> null));
         return started.thenCompose(f -> f);
+    }
+
+    private static List<ByteBuf> retainRecords(ProduceRequestData req) {
+        List<ByteBuf> held = new ArrayList<>();
+        for (ProduceRequestData.TopicProduceData td : req.topicData) {
+            for (ProduceRequestData.PartitionProduceData pd : td.partitionData) {
+                if (pd.records instanceof ByteBufRecords br) {
+                    held.add(br.buffer().retain());
+                }
+            }
+        }
+        return held;
     }
 
     private static boolean verificationEnabled(Broker broker) {
