@@ -50,7 +50,7 @@ class DownConversionCostTest {
                     new Readable(Unpooled.wrappedBuffer(call(socket, new Out(), (short) 18, (short) 0,
                             (w) -> new ApiVersionsRequestData().write(w, (short) 0)))), (short) 0);
             ApiVersionsResponseData.ApiVersion fetch = r.apiKeys.stream().filter(v -> v.apiKey == 1).findFirst().orElseThrow();
-            assertEquals(List.of((short) 0, (short) 17), List.of(fetch.minVersion, fetch.maxVersion));
+            assertEquals(List.of((short) 0, (short) 18), List.of(fetch.minVersion, fetch.maxVersion));
             ApiVersionsResponseData.ApiVersion produce = r.apiKeys.stream().filter(v -> v.apiKey == 0).findFirst().orElseThrow();
             assertEquals(0, produce.minVersion);
         }
