@@ -35,6 +35,8 @@ public final class TxnPartitionAdder {
     /** Kafka's add.partitions.to.txn.retry.backoff.ms and add.partitions.to.txn.retry.backoff.max.ms defaults. */
     public static final long RETRY_BACKOFF_MS = 20;
     public static final long RETRY_MAX_MS = 100;
+    private static final int LOCAL = -1;
+    private static final int UNAVAILABLE = -2;
     private static final Map<Broker, TxnPartitionAdder> ADDERS = new WeakHashMap<>();
 
     private final Broker broker;
@@ -57,41 +59,56 @@ public final class TxnPartitionAdder {
     /** Adds the partitions; completes with the coordinator's answer (one error for all of them). */
     public CompletableFuture<Errors> add(String transactionalId, long producerId, short producerEpoch,
                                          Collection<TxnPartition> partitions) {
-        TransactionsService service = TransactionsService.of(broker);
-        TransactionCoordinator coordinator = service.coordinator();
-        int partition = coordinator.partitionFor(transactionalId);
-        ClusterNode cluster = broker.cluster();
-        if (cluster == null || coordinator.status(partition) != TransactionCoordinator.Status.NOT_LOADED) {
-            return coordinator.addPartitions(transactionalId, producerId, producerEpoch, partitions, true);
+        int node = coordinatorNode(transactionalId);
+        if (node == LOCAL) {
+            return TransactionsService.of(broker).coordinator().addPartitions(transactionalId, producerId, producerEpoch,
+                    partitions, true);
         }
-        TopicImage t = cluster.image().topic(TransactionStateTopic.NAME);
-        PartitionRegistration reg = t == null ? null : t.partition(partition);
-        if (reg == null || !reg.hasLeader() || reg.leader() == cluster.nodeId()) {
+        if (node == UNAVAILABLE) {
             return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
         }
-        int leader = reg.leader();
-        return CompletableFuture.supplyAsync(() -> send(leader, transactionalId, producerId, producerEpoch, partitions), senders);
+        return CompletableFuture.supplyAsync(() -> {
+            for (Errors e : exchange(node, transactionalId, producerId, producerEpoch, partitions, false).values()) {
+                if (e != Errors.NONE) {
+                    return e;
+                }
+            }
+            return Errors.NONE;
+        }, senders);
     }
 
     /** Whether each partition is in the producer's open transaction (NONE) or why not, as the coordinator answers. */
     public CompletableFuture<Map<TxnPartition, Errors>> verify(String transactionalId, long producerId, short producerEpoch,
                                                              Collection<TxnPartition> partitions) {
-        TransactionsService service = TransactionsService.of(broker);
-        TransactionCoordinator coordinator = service.coordinator();
+        int node = coordinatorNode(transactionalId);
+        if (node == LOCAL) {
+            return CompletableFuture.completedFuture(TransactionsService.of(broker).coordinator()
+                    .verifyPartitions(transactionalId, producerId, producerEpoch, partitions));
+        }
+        if (node == UNAVAILABLE) {
+            return CompletableFuture.completedFuture(all(partitions, Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            Map<TxnPartition, Errors> out = exchange(node, transactionalId, producerId, producerEpoch, partitions, true);
+            partitions.forEach(p -> out.putIfAbsent(p, Errors.UNKNOWN_SERVER_ERROR));
+            return out;
+        }, senders);
+    }
+
+    /**
+     * The node that coordinates the transactional id: {@link #LOCAL} when it is this one (or a single node),
+     * {@link #UNAVAILABLE} when its {@code __transaction_state} partition has no other leader.
+     */
+    private int coordinatorNode(String transactionalId) {
+        TransactionCoordinator coordinator = TransactionsService.of(broker).coordinator();
         int partition = coordinator.partitionFor(transactionalId);
         ClusterNode cluster = broker.cluster();
         if (cluster == null || coordinator.status(partition) != TransactionCoordinator.Status.NOT_LOADED) {
-            return CompletableFuture.completedFuture(coordinator.verifyPartitions(transactionalId, producerId, producerEpoch,
-                    partitions));
+            return LOCAL;
         }
         TopicImage t = cluster.image().topic(TransactionStateTopic.NAME);
         PartitionRegistration reg = t == null ? null : t.partition(partition);
-        if (reg == null || !reg.hasLeader() || reg.leader() == cluster.nodeId()) {
-            return CompletableFuture.completedFuture(all(partitions, Errors.COORDINATOR_NOT_AVAILABLE));
-        }
-        int leader = reg.leader();
-        return CompletableFuture.supplyAsync(() -> sendVerify(leader, transactionalId, producerId, producerEpoch, partitions),
-                senders);
+        return reg == null || !reg.hasLeader() || reg.leader() == cluster.nodeId() ? UNAVAILABLE : reg.leader();
     }
 
     private static Map<TxnPartition, Errors> all(Collection<TxnPartition> partitions, Errors e) {
@@ -100,19 +117,23 @@ public final class TxnPartitionAdder {
         return out;
     }
 
-    private Map<TxnPartition, Errors> sendVerify(int nodeId, String transactionalId, long producerId, short producerEpoch,
-                                                 Collection<TxnPartition> partitions) {
+    /**
+     * AddPartitionsToTxn to the coordinator's node (v4 with VerifyOnly, v5 to add): the answer per partition, in the
+     * response's order; an error for the whole request or the connection is given to every partition.
+     */
+    private Map<TxnPartition, Errors> exchange(int nodeId, String transactionalId, long producerId, short producerEpoch,
+                                               Collection<TxnPartition> partitions, boolean verifyOnly) {
         BrokerRegistration b = broker.cluster().image().broker(nodeId);
         BrokerRegistration.Endpoint endpoint = b == null || b.fenced() ? null : broker.cluster().endpoint(b);
         if (endpoint == null) {
             return all(partitions, Errors.COORDINATOR_NOT_AVAILABLE);
         }
-        AddPartitionsToTxnRequestData request = request(transactionalId, producerId, producerEpoch, partitions, true);
+        AddPartitionsToTxnRequestData request = request(transactionalId, producerId, producerEpoch, partitions, verifyOnly);
         InterBrokerChannel channel = channels.computeIfAbsent(nodeId, id -> new InterBrokerChannel(endpoint.host(),
                 endpoint.port(), REQUEST_TIMEOUT_MS));
         try {
-            AddPartitionsToTxnResponseData response = channel.send(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 4, request,
-                    new AddPartitionsToTxnResponseData());
+            AddPartitionsToTxnResponseData response = channel.send(ApiKeys.ADD_PARTITIONS_TO_TXN,
+                    verifyOnly ? (short) 4 : (short) 5, request, new AddPartitionsToTxnResponseData());
             if (response.errorCode != Errors.NONE.code()) {
                 return all(partitions, Errors.forCode(response.errorCode));
             }
@@ -124,7 +145,6 @@ public final class TxnPartitionAdder {
                     }
                 }
             }
-            partitions.forEach(p -> out.putIfAbsent(p, Errors.UNKNOWN_SERVER_ERROR));
             return out;
         } catch (IOException e) {
             channels.remove(nodeId, channel);
@@ -171,37 +191,5 @@ public final class TxnPartitionAdder {
                                                  Collection<TxnPartition> partitions) {
         return addRetrying(transactionalId, producerId, producerEpoch, partitions,
                 System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MS));
-    }
-
-    private Errors send(int nodeId, String transactionalId, long producerId, short producerEpoch,
-                        Collection<TxnPartition> partitions) {
-        BrokerRegistration b = broker.cluster().image().broker(nodeId);
-        BrokerRegistration.Endpoint endpoint = b == null || b.fenced() ? null : broker.cluster().endpoint(b);
-        if (endpoint == null) {
-            return Errors.COORDINATOR_NOT_AVAILABLE;
-        }
-        AddPartitionsToTxnRequestData request = request(transactionalId, producerId, producerEpoch, partitions, false);
-        InterBrokerChannel channel = channels.computeIfAbsent(nodeId, id -> new InterBrokerChannel(endpoint.host(),
-                endpoint.port(), REQUEST_TIMEOUT_MS));
-        try {
-            AddPartitionsToTxnResponseData response = channel.send(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 5, request,
-                    new AddPartitionsToTxnResponseData());
-            if (response.errorCode != Errors.NONE.code()) {
-                return Errors.forCode(response.errorCode);
-            }
-            for (AddPartitionsToTxnResponseData.AddPartitionsToTxnResult r : response.resultsByTransaction) {
-                for (AddPartitionsToTxnResponseData.AddPartitionsToTxnTopicResult tr : r.topicResults) {
-                    for (AddPartitionsToTxnResponseData.AddPartitionsToTxnPartitionResult pr : tr.resultsByPartition) {
-                        if (pr.partitionErrorCode != Errors.NONE.code()) {
-                            return Errors.forCode(pr.partitionErrorCode);
-                        }
-                    }
-                }
-            }
-            return Errors.NONE;
-        } catch (IOException e) {
-            channels.remove(nodeId, channel);
-            return Errors.NETWORK_EXCEPTION;
-        }
     }
 }

@@ -131,7 +131,7 @@ public final class TxnProduceGate {
         byProducer.forEach((pid, byEpoch) -> byEpoch.forEach((epoch, pds) -> {
             List<TxnPartition> partitions = pds.stream().map(names::get).toList();
             if (add) {
-                adds.add(addWithRetries(broker, req.transactionalId, pid, epoch, partitions, deadline).thenAccept(e -> {
+                adds.add(TxnPartitionAdder.of(broker).addRetrying(req.transactionalId, pid, epoch, partitions, deadline).thenAccept(e -> {
                     Refusal r = refusal(e);
                     if (r != null) {
                         synchronized (refused) {
@@ -156,11 +156,6 @@ public final class TxnProduceGate {
             }
         }));
         return CompletableFuture.allOf(adds.toArray(new CompletableFuture<?>[0])).thenApply(v -> refused);
-    }
-
-    private static CompletableFuture<Errors> addWithRetries(Broker broker, String transactionalId, long pid, short epoch,
-                                                            List<TxnPartition> partitions, long deadlineNanos) {
-        return TxnPartitionAdder.of(broker).addRetrying(transactionalId, pid, epoch, partitions, deadlineNanos);
     }
 
     /**
